@@ -1,0 +1,52 @@
+# Fihris — every set-up step lives here, so a fresh machine needs only `make serve` or `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CORPUS  ?= corpus
+INDEX   ?= var/index
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install system-deps test index serve check bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the browser tests need (Chromium, its driver, fonts with Arabic glyphs).
+system-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (Debian packages) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver fonts-noto-core >/dev/null; \
+	  else \
+	    echo "chromium is missing: install Debian's 'chromium' package (sudo apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: install system-deps
+	$(BIN)/pytest -q
+
+index: install
+	$(BIN)/fihris index build --corpus $(CORPUS) --index $(INDEX)
+
+serve: install
+	@test -e $(INDEX)/CURRENT || $(BIN)/fihris index build --corpus $(CORPUS) --index $(INDEX)
+	$(BIN)/fihris serve --corpus $(CORPUS) --index $(INDEX) --host $(HOST) --port $(PORT)
+
+check: install
+	$(BIN)/ruff check index search web tests bench
+	$(BIN)/ruff format --check index search web tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(PY) -m bench --out var/bench.json
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

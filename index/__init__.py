@@ -1,0 +1,57 @@
+"""Fihris indexing: documents, French/Arabic analysis, the Whoosh index and its updates.
+
+Public surface (everything else is internal)::
+
+    analyze, tokenize, analyze_word, Token, ANALYSIS_VERSION   analysis
+    Document, detect_lang, CorpusReader, Problem, LoadReport    documents and loaders
+    parse_date                                                  dates
+    make_schema, document_fields                                schema
+    IndexStore, Manifest                                        storage (generations, lock)
+    build_index, update_index, RunStats                         build and incremental update
+    FihrisError and its subclasses                              errors
+"""
+
+from index.analysis import ANALYSIS_VERSION, Token, analyze, analyze_word, tokenize
+from index.build import RunStats, build_index, update_index
+from index.dates import date_bounds, parse_date
+from index.documents import LANGS, Document, detect_lang
+from index.errors import (
+    CorpusError,
+    FihrisError,
+    IndexLockedError,
+    IndexMissingError,
+    IndexStorageError,
+    IndexStoreError,
+)
+from index.loaders import CorpusReader, LoadReport, Problem
+from index.schema import document_fields, make_schema
+from index.store import IndexStore, Manifest
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "LANGS",
+    "CorpusError",
+    "CorpusReader",
+    "Document",
+    "FihrisError",
+    "IndexLockedError",
+    "IndexMissingError",
+    "IndexStorageError",
+    "IndexStore",
+    "IndexStoreError",
+    "LoadReport",
+    "Manifest",
+    "Problem",
+    "RunStats",
+    "Token",
+    "analyze",
+    "analyze_word",
+    "build_index",
+    "date_bounds",
+    "detect_lang",
+    "document_fields",
+    "make_schema",
+    "parse_date",
+    "tokenize",
+    "update_index",
+]

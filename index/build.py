@@ -1,0 +1,276 @@
+"""Building and incrementally updating the index of a corpus folder.
+
+``build_index`` writes a whole new generation; ``update_index`` copies the live
+one (hard links) and applies only what changed: new ids added, changed
+fingerprints re-indexed, vanished ids deleted. A document is deleted only when
+its file was read cleanly (or is gone): a truncated or unreadable file never
+makes the documents it used to hold disappear.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from whoosh import index as whoosh_index
+from whoosh.writing import IndexWriter
+
+from index.analysis import ANALYSIS_VERSION
+from index.documents import Document
+from index.errors import CorpusError, IndexStorageError
+from index.loaders import CorpusReader, Problem
+from index.schema import document_fields, make_schema, source_file
+from index.store import IndexStore, Manifest
+
+#: Memory (MB) of Whoosh's posting pool per writer: large enough to avoid spills.
+WRITER_LIMIT_MB: Final = 512
+#: Below this many documents a single process is faster than forking writers.
+PARALLEL_THRESHOLD: Final = 2000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunStats:
+    """The report of one build or update run (also saved as ``status.json``)."""
+
+    kind: str
+    corpus: str
+    started: str
+    duration_s: float = 0.0
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    warnings: int = 0
+    documents: int = 0
+    by_lang: dict[str, int] = field(default_factory=dict)
+    generation: int | None = None
+    rebuilt_because: str | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def docs_per_s(self) -> float:
+        return (self.added + self.updated) / self.duration_s if self.duration_s else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.kind}: {self.documents} documents ({_langs(self.by_lang)}); "
+            f"added {self.added}, "
+            f"updated {self.updated}, deleted {self.deleted}, unchanged {self.unchanged}, "
+            f"failed {self.failed}, warnings {self.warnings} in {self.duration_s:.1f} s "
+            f"({self.docs_per_s:,.0f} docs/s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["docs_per_s"] = round(self.docs_per_s, 1)
+        return data
+
+
+def _langs(by_lang: dict[str, int]) -> str:
+    return ", ".join(f"{lang} {n}" for lang, n in sorted(by_lang.items())) or "empty"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _writer(ix: whoosh_index.Index, expected: int, procs: int | None) -> IndexWriter:
+    procs = procs if procs is not None else min(2, os.cpu_count() or 1)
+    if procs > 1 and expected >= PARALLEL_THRESHOLD:
+        return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
+    return ix.writer(limitmb=WRITER_LIMIT_MB)
+
+
+def _reader(corpus: Path) -> CorpusReader:
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus} (pass --corpus DIR)")
+    return CorpusReader(corpus)
+
+
+def _finish(store: IndexStore, stats: RunStats, problems: Iterable[Problem], t0: float) -> None:
+    for problem in problems:
+        entry = asdict(problem)
+        stats.problems.append(entry)
+        if problem.severity == "error":
+            stats.failed += 1
+        else:
+            stats.warnings += 1
+    stats.duration_s = round(time.perf_counter() - t0, 3)
+    store.write_status(stats.to_dict())
+
+
+def _count_docs(path: Path) -> tuple[int, dict[str, int]]:
+    ix = whoosh_index.open_dir(str(path))
+    with ix.reader() as reader:
+        langs = reader.column_reader("lang")
+        by_lang: dict[str, int] = {}
+        for docnum in reader.all_doc_ids():
+            lang = _text(langs[docnum])
+            by_lang[lang] = by_lang.get(lang, 0) + 1
+        return reader.doc_count(), by_lang
+
+
+def _publish(store: IndexStore, partial: Path, stats: RunStats) -> None:
+    stats.documents, stats.by_lang = _count_docs(partial)
+    number = int(partial.name[4:10])
+    manifest = Manifest(
+        number, ANALYSIS_VERSION, _now(), stats.kind, stats.documents, stats.by_lang
+    )
+    store.publish(partial, manifest)
+    stats.generation = number
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    *,
+    procs: int | None = None,
+    progress: Progress | None = None,
+    wait: float = 0.0,
+    expected: int | None = None,
+) -> RunStats:
+    """Index every document of ``corpus`` into a new generation and swap it in."""
+    store = IndexStore(index_dir)
+    stats = RunStats("build", str(corpus), _now())
+    t0 = time.perf_counter()
+    reader = _reader(corpus)
+    with store.lock(wait):
+        partial = store.new_generation()
+        try:
+            ix = whoosh_index.create_in(str(partial), make_schema())
+            hint = expected if expected is not None else _estimate(corpus)
+            writer = _writer(ix, hint, procs)
+            try:
+                for doc in reader:
+                    writer.add_document(**document_fields(doc))
+                    stats.added += 1
+                    if progress:
+                        progress(stats.added)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            _publish(store, partial, stats)
+        except OSError as exc:
+            raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
+        finally:
+            store.discard_partials()
+        _finish(store, stats, reader.report.problems, t0)
+    return stats
+
+
+def _estimate(corpus: Path) -> int:
+    """A cheap guess of the corpus size: enough to choose one writer or several."""
+    size = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
+    return size // 1500
+
+
+def update_index(
+    corpus: Path,
+    index_dir: Path,
+    *,
+    procs: int | None = None,
+    progress: Progress | None = None,
+    wait: float = 0.0,
+) -> RunStats:
+    """Apply the corpus's changes to the index; rebuild if there is none or its analysis is old."""
+    store = IndexStore(index_dir)
+    manifest = store.manifest()
+    if manifest is None or manifest.analysis_version != ANALYSIS_VERSION:
+        reason = (
+            "no index yet"
+            if manifest is None
+            else f"analysis changed ({manifest.analysis_version} → {ANALYSIS_VERSION})"
+        )
+        stats = build_index(corpus, index_dir, procs=procs, progress=progress, wait=wait)
+        stats.kind = "update"
+        stats.rebuilt_because = reason
+        store.write_status(stats.to_dict())
+        return stats
+    stats = RunStats("update", str(corpus), _now())
+    t0 = time.perf_counter()
+    reader = _reader(corpus)
+    with store.lock(wait):
+        base = store.current_dir()
+        known = _known_documents(base)
+        changes: list[Document] = []
+        seen: set[str] = set()
+        for doc in reader:
+            seen.add(doc.id)
+            old = known.get(doc.id)
+            if old is None or old[0] != doc.fingerprint:
+                changes.append(doc)
+            else:
+                stats.unchanged += 1
+            if progress:
+                progress(len(seen))
+        broken_files = {source_file(p.path) for p in reader.report.errors}
+        gone = [
+            doc_id
+            for doc_id, (_, file) in known.items()
+            if doc_id not in seen and file not in broken_files
+        ]
+        if changes or gone:
+            _apply(store, base, changes, gone, known, stats, procs)
+        else:
+            stats.documents, stats.by_lang = _count_docs(base)
+            stats.generation = int(base.name[4:10])
+        _finish(store, stats, reader.report.problems, t0)
+    return stats
+
+
+def _known_documents(gen_dir: Path) -> dict[str, tuple[str, str]]:
+    """``id → (fingerprint, file)`` of the live documents, read from columns only."""
+    ix = whoosh_index.open_dir(str(gen_dir))
+    with ix.reader() as reader:
+        ids = reader.column_reader("id")
+        prints = reader.column_reader("fingerprint")
+        files = reader.column_reader("file")
+        return {_text(ids[n]): (_text(prints[n]), _text(files[n])) for n in reader.all_doc_ids()}
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _apply(
+    store: IndexStore,
+    base: Path,
+    changes: list[Document],
+    gone: list[str],
+    known: dict[str, tuple[str, str]],
+    stats: RunStats,
+    procs: int | None,
+) -> None:
+    partial = store.new_generation(base)
+    try:
+        ix = whoosh_index.open_dir(str(partial))
+        writer = _writer(ix, len(changes), procs)
+        try:
+            for doc_id in gone:
+                writer.delete_by_term("id", doc_id)
+                stats.deleted += 1
+            for doc in changes:
+                if doc.id in known:
+                    writer.delete_by_term("id", doc.id)
+                    stats.updated += 1
+                else:
+                    stats.added += 1
+                writer.add_document(**document_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        _publish(store, partial, stats)
+    except OSError as exc:
+        raise IndexStorageError(f"cannot write index in {store.root}: {exc}") from exc
+    finally:
+        store.discard_partials()

@@ -1,0 +1,80 @@
+"""French language rules: elision, stop words, Snowball stemming, accent folding.
+
+Pure functions on ONE word. Order matters: Snowball French is written for
+accented lower-case words, so accents are folded AFTER stemming (``êtres`` →
+``être`` → ``etre``), which also makes an unaccented query (``etre``) meet it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+import snowballstemmer
+
+_STEMMER: Final = snowballstemmer.stemmer("french")  # PyStemmer's C code when installed
+
+#: Elided articles and pronouns: ``l'enfant`` is indexed as ``enfant``.
+ELISIONS: Final = frozenset("l d qu j m t s n c jusqu lorsqu puisqu quoiqu presqu quelqu".split())
+
+#: Snowball's French stop list (accented, lower case) plus the elided forms.
+STOPWORDS: Final = frozenset(
+    """
+    au aux avec ce ces dans de des du elle en et eux il ils je la le les leur leurs lui ma mais
+    me même mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te
+    tes toi ton tu un une vos votre vous c d j l à m n s t y été étée étées étés étant étante
+    étants étantes suis es est sommes êtes sont serai seras sera serons serez seront serais
+    serait serions seriez seraient étais était étions étiez étaient fus fut fûmes fûtes furent
+    sois soit soyons soyez soient fusse fusses fût fussions fussiez fussent ayant ayante
+    ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront
+    aurais aurait aurions auriez auraient avais avait avions aviez avaient eut eûmes eûtes
+    eurent aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent
+    cette cet celle celui ceux celles dont où si ni car donc or
+    """.split()
+)
+
+_LIGATURES: Final = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ı": "i"})
+
+
+def fold_accents(word: str) -> str:
+    """Remove diacritics and expand ligatures: ``Cœur`` → ``coeur``, ``été`` → ``ete``."""
+    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def split_elision(word: str) -> tuple[int, str]:
+    """Split an elided prefix: returns (characters removed, rest).
+
+    ``l’enfant`` → ``(2, "enfant")``; ``aujourd'hui`` is not an elision and is kept
+    whole (with a normalised apostrophe).
+    """
+    for i, ch in enumerate(word):
+        if ch in "'’ʼ‘":
+            head = word[:i].lower()
+            if head in ELISIONS and i + 1 < len(word):
+                return i + 1, word[i + 1 :]
+            break
+    return 0, word
+
+
+def normalize(word: str) -> str:
+    """Lower case with one apostrophe, accents kept (the stemmer needs them)."""
+    word = unicodedata.normalize("NFC", word).lower()
+    for apostrophe in "’ʼ‘":
+        word = word.replace(apostrophe, "'")
+    return word
+
+
+def is_stopword(norm: str) -> bool:
+    """True for a function word (checked on the accented lower-case form)."""
+    return norm in STOPWORDS
+
+
+def stem(norm: str) -> str:
+    """Snowball French stem of a normalised word, then accents folded."""
+    return fold_accents(_STEMMER.stemWord(norm))
+
+
+def exact(norm: str) -> str:
+    """The unstemmed, accent-folded form used for exact and phrase matching."""
+    return fold_accents(norm)

@@ -1,0 +1,133 @@
+"""The one result model: the page, the JSON API and ``fihris search --json`` all render it.
+
+Frozen dataclasses, so a result can be cached and shared between threads and
+``dataclasses.asdict`` gives the JSON shape directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Sort = Literal["relevance", "date"]
+MAX_SIZE = 100
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the user asked. Validation happens in :func:`search.validate_request`."""
+
+    q: str
+    lang: str | None = None  # filter: "fr" | "ar"
+    page: int = 1
+    size: int = 10
+    sort: Sort = "relevance"
+    date_from: str | None = None  # ISO date of any precision: 2024, 2024-07, 2024-07-26
+    date_to: str | None = None
+    cross: bool = True  # cross-language search (French ⇄ Arabic)
+    exclude_translations: tuple[str, ...] = ()  # translations the user dropped ("ar:بشر")
+    snippets: bool = True
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A snippet: ``html`` is escaped text with ``<mark>``.
+
+    ``matches`` are [start, end) offsets of the marked words in ``text``.
+    """
+
+    html: str
+    text: str
+    matches: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    lang: str
+    dir: Literal["ltr", "rtl"]
+    title: str
+    date: str | None
+    score: float
+    snippets: tuple[Fragment, ...]
+    source: str | None = None
+    url: str | None = None
+    translations: tuple[str, ...] = ()  # ids of the same story in the other language
+    via_translation: bool = False  # found only through the translated query
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Facets:
+    lang: tuple[FacetValue, ...] = ()
+    year: tuple[FacetValue, ...] = ()
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One target-language term a query word was translated into."""
+
+    term: str
+    display: str
+    weight: float
+    provenance: str
+    key: str  # what `exclude_translations` names to drop it, e.g. "ar:بشر"
+
+
+@dataclass(frozen=True)
+class WordTranslation:
+    word: str
+    target_lang: str
+    translations: tuple[Translation, ...]
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """How the query was understood, shown to the user so ranking is never a mystery."""
+
+    query: str  # the parsed query, readable
+    terms: tuple[str, ...] = ()  # analysed query terms
+    filters: dict[str, str] = field(default_factory=dict)
+    translations: tuple[WordTranslation, ...] = ()
+    notes: tuple[str, ...] = ()  # leniency decisions: "unbalanced quote closed", …
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    request: SearchRequest
+    total: int
+    page: int
+    size: int
+    took_ms: float
+    hits: tuple[Hit, ...]
+    facets: Facets
+    suggestion: str | None
+    interpretation: Interpretation
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A whole document for ``/doc/{id}``: body as escaped HTML with query terms marked."""
+
+    id: str
+    lang: str
+    dir: Literal["ltr", "rtl"]
+    title: str
+    title_html: str
+    date: str | None
+    source: str | None
+    url: str | None
+    path: str
+    text: str
+    html: str
+    translations: tuple[str, ...] = ()

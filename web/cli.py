@@ -1,0 +1,315 @@
+"""The ``fihris`` command: index, analyse, search, serve, evaluate.
+
+Exit status (documented in the README):
+  0  success
+  1  done, but some corpus files or lines were skipped (see the report)
+  2  bad usage or input (unknown option, invalid query or parameter)
+  3  the index or corpus is missing or unusable
+  75 another process is writing the index (try again later, or --wait)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from index import (
+    CorpusError,
+    FihrisError,
+    IndexLockedError,
+    IndexStoreError,
+    RunStats,
+    build_index,
+    tokenize,
+    update_index,
+)
+
+if TYPE_CHECKING:
+    from web.settings import Settings
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MISSING, EXIT_LOCKED = 0, 1, 2, 3, 75
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from web.settings import Settings
+
+    overrides = {
+        key: value
+        for key, value in {
+            "index_dir": getattr(args, "index", None),
+            "corpus_dir": getattr(args, "corpus", None),
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }.items()
+        if value is not None
+    }
+    return Settings.from_env(**overrides)
+
+
+class _Progress:
+    """A one-line progress counter on a terminal; silent when output is redirected."""
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+        self.label, self.stream = label, stream
+        self.enabled = stream.isatty()
+        self.t0 = self.last = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        now = time.perf_counter()
+        if self.enabled and now - self.last > 0.25:
+            self.last = now
+            rate = done / (now - self.t0)
+            self.stream.write(f"\r{self.label}: {done:,} documents ({rate:,.0f}/s)   ")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 60 + "\r")
+
+
+def _report(stats: RunStats, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        if stats.rebuilt_because:
+            print(f"rebuilt the whole index: {stats.rebuilt_because}")
+        for problem in stats.problems:
+            where = f"{problem['path']}:{problem['line']}" if problem["line"] else problem["path"]
+            print(f"{problem['severity']}: {where}: {problem['reason']}", file=sys.stderr)
+        print(stats.summary())
+    return EXIT_PROBLEMS if stats.failed else EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    progress = _Progress("indexing")
+    run = build_index if args.action == "build" else update_index
+    try:
+        stats = run(
+            settings.corpus_dir,
+            settings.index_dir,
+            procs=args.procs,
+            progress=progress,
+            wait=args.wait,
+        )
+    finally:
+        progress.close()
+    return _report(stats, args.json)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    tokens = tokenize(text, args.lang)
+    if args.json:
+        print(
+            json.dumps(
+                [{**asdict(t), "surface": text[t.start : t.end]} for t in tokens],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(f"{'surface':<20} {'exact':<20} {'term':<16} {'script':<6} offsets")
+    for t in tokens:
+        term = "(stop word)" if t.stop else t.term
+        print(
+            f"{text[t.start : t.end]:<20} {t.exact:<20} {term:<16} {t.script:<6} {t.start}-{t.end}"
+        )
+    return EXIT_OK
+
+
+def _terminal_marks(html: str, tty: bool) -> str:
+    import html as html_lib
+
+    on, off = ("\033[1;33m", "\033[0m") if tty else ("[", "]")
+    return html_lib.unescape(html.replace("<mark>", on).replace("</mark>", off))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from search import SearchEngine, validate_request
+    from search.serialize import results_to_dict
+
+    settings = _settings(args)
+    request = validate_request(
+        q=" ".join(args.query),
+        lang=args.lang,
+        page=str(args.page),
+        size=str(args.size),
+        sort=args.sort,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        cross="true" if args.cross else "false",
+    )
+    engine = SearchEngine(settings.index_dir)
+    try:
+        results = engine.search(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(results_to_dict(results), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    tty = sys.stdout.isatty()
+    print(
+        f"{results.total} results ({results.took_ms:.1f} ms) for «{request.q}»"
+        f" — interpreted as: {results.interpretation.query}"
+    )
+    for word in results.interpretation.translations:
+        shown = ", ".join(t.display for t in word.translations)
+        print(f"  also searched for {word.word} → {shown}")
+    if results.suggestion:
+        print(f"  did you mean: {results.suggestion}")
+    first = (results.page - 1) * results.size
+    for rank, hit in enumerate(results.hits, start=first + 1):
+        print(f"\n{rank:>3}. [{hit.lang}] {hit.title}")
+        print(f"     {hit.date or 'no date'} · {hit.id} · score {hit.score:.2f}")
+        for fragment in hit.snippets:
+            print(f"     … {_terminal_marks(fragment.html, tty)} …")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from search import SearchEngine
+
+    settings = _settings(args)
+    engine = SearchEngine(settings.index_dir)
+    try:
+        status = engine.status()
+    finally:
+        engine.close()
+    print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = _settings(args)
+    if args.reindex_every is not None:
+        from dataclasses import replace
+
+        from web.settings import parse_duration
+
+        settings = replace(settings, reindex_every=parse_duration(args.reindex_every))
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return EXIT_OK
+
+
+def cmd_lexicon(args: argparse.Namespace) -> int:
+    from search.translate.build import main_build
+
+    return main_build(["--data", str(args.data), *(["--out", str(args.out)] if args.out else [])])
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from search.translate.evaluate import main_eval
+
+    return main_eval(["--data", str(args.data), *(["--json"] if args.json else [])])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fihris", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def paths(p: argparse.ArgumentParser, corpus: bool = True) -> None:
+        p.add_argument("--index", type=Path, help="index directory (default var/index)")
+        if corpus:
+            p.add_argument("--corpus", type=Path, help="corpus folder (default corpus/)")
+
+    idx = sub.add_parser("index", help="build or update the index of a corpus folder")
+    idx.add_argument("action", choices=["build", "update"])
+    paths(idx)
+    idx.add_argument("--procs", type=int, default=None, help="writer processes (default: cores)")
+    idx.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another writer to finish (default 0)",
+    )
+    idx.add_argument("--json", action="store_true", help="print the run report as JSON")
+    idx.set_defaults(func=cmd_index)
+
+    ana = sub.add_parser("analyze", help="show how a text is analysed (surface → exact → term)")
+    ana.add_argument("--lang", choices=["fr", "ar"])
+    ana.add_argument("--json", action="store_true")
+    ana.add_argument("text", nargs="+")
+    ana.set_defaults(func=cmd_analyze)
+
+    sea = sub.add_parser("search", help="search the index")
+    paths(sea, corpus=False)
+    sea.add_argument("--lang", default="", help="only documents in fr or ar")
+    sea.add_argument("--size", type=int, default=10)
+    sea.add_argument("--page", type=int, default=1)
+    sea.add_argument("--sort", default="relevance", help="relevance | date")
+    sea.add_argument("--from", dest="date_from", default="", help="from date (2024, 2024-07…)")
+    sea.add_argument("--to", dest="date_to", default="", help="to date")
+    sea.add_argument(
+        "--cross-language",
+        dest="cross",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also search the other language (default on)",
+    )
+    sea.add_argument("--json", action="store_true")
+    sea.add_argument("query", nargs="+")
+    sea.set_defaults(func=cmd_search)
+
+    sta = sub.add_parser("status", help="documents per language, generation, last run")
+    paths(sta, corpus=False)
+    sta.set_defaults(func=cmd_status)
+
+    srv = sub.add_parser("serve", help="serve the web interface and the JSON API")
+    paths(srv)
+    srv.add_argument("--host")
+    srv.add_argument("--port", type=int)
+    srv.add_argument("--reindex-every", help="incremental re-index period: 30s, 10m, 1h")
+    srv.set_defaults(func=cmd_serve)
+
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    lex = sub.add_parser("lexicon", help="rebuild the French⇄Arabic lexicon")
+    lex.add_argument("action", choices=["build"])
+    lex.add_argument("--data", type=Path, default=shared)
+    lex.add_argument("--out", type=Path)
+    lex.set_defaults(func=cmd_lexicon)
+
+    ev = sub.add_parser("eval", help="evaluate cross-language retrieval")
+    ev.add_argument("what", choices=["clir"])
+    ev.add_argument("--data", type=Path, default=shared)
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fihris`` console script."""
+    args = _parser().parse_args(argv)
+    handlers: dict[type[Exception], int] = {
+        IndexLockedError: EXIT_LOCKED,
+        CorpusError: EXIT_MISSING,
+        IndexStoreError: EXIT_MISSING,
+    }
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except FihrisError as exc:
+        print(f"fihris: {exc}", file=sys.stderr)
+        for kind, code in handlers.items():
+            if isinstance(exc, kind):
+                return code
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("fihris: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
