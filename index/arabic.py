@@ -21,9 +21,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+#: Harakat, Quranic marks, tatweel, ZWNJ/ZWJ, and any other combining mark the
+#: tokenizer keeps inside a word (a stray Latin accent from OCR or bad encoding).
 _MARKS_RE: Final = re.compile(
     "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8"
-    "\u06ea-\u06ed\u08d3-\u08ff\u0640\u200c\u200d]"
+    "\u06ea-\u06ed\u08d3-\u08ff\u0640\u200c\u200d"
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
+    "\ufe20-\ufe2f\u00ad\u200b\u2060\ufeff]"
 )
 _FOLD: Final = str.maketrans(
     {
@@ -85,9 +89,14 @@ _ARTICLES: Final = ("وال", "بال", "كال", "فال", "لل", "ال")
 #: Each suffix has the number of letters that must remain.
 _SUFFIX_STAGES: Final = (
     (("ها", 3),),
-    (("ات", 3), ("ون", 4), ("ين", 4), ("ان", 5)),
+    (("ات", 3), ("ون", 4), ("ين", 3), ("ان", 5)),
     (("يه", 3), ("ه", 3), ("ي", 3)),
 )
+
+#: ين leaves three letters for the dual of short nouns (البلدين → بلد, يومين → يوم),
+#: but not from the five-letter masdars and verbs that start with ت or يت, where ين
+#: belongs to the word: تأمين (insurance) is not تام (complete), تمرين not تمر.
+_DUAL_GUARD_PREFIXES: Final = ("ت", "يت")
 
 #: Common words whose ending only LOOKS like a suffix (برلمان is not a dual of برلم).
 _WHOLE_SPELLINGS: Final = """
@@ -96,7 +105,22 @@ _WHOLE_SPELLINGS: Final = """
     شيطان رمضان عثمان سليمان حسين ياسين تطوان تلمسان وهران عمران إحسان لقمان قرآن برهان
     مرجان ميزان نيسان إيمان أمان ضمان كيان بنيان جيران صبيان فرسان شبان سكان ألوان أديان
     أوطان بلدان ركبان بنين سنين ملايين قوانين دواوين ميادين عناوين
+    مسكين بنزين برلين بوتين ماكرون
 """
+
+#: Number words whose ending only looks like a plural: ثلاثون/ثلاثين (30) must not
+#: become ثلاث (3). Both case forms of a ten meet on the ين form.
+_NUMBER_SPELLINGS: Final = {
+    "عشرون": "عشرين",
+    "ثلاثون": "ثلاثين",
+    "أربعون": "أربعين",
+    "خمسون": "خمسين",
+    "ستون": "ستين",
+    "سبعون": "سبعين",
+    "ثمانون": "ثمانين",
+    "تسعون": "تسعين",
+    "اثنان": "اثنين",
+}
 
 
 def normalize(word: str) -> str:
@@ -114,8 +138,9 @@ def stem(norm: str) -> str:
 
     Guards: an article is removed only if two letters remain; the conjunction و
     only from words of five letters or more that are not known و-initial words;
-    suffixes only if enough letters remain (see ``_SUFFIX_STAGES``); and the
-    words of ``_WHOLE_SPELLINGS`` keep their ending.
+    suffixes only if enough letters remain (see ``_SUFFIX_STAGES``); the words of
+    ``_WHOLE_SPELLINGS`` keep their ending and the tens of ``_NUMBER_SPELLINGS``
+    take one form.
     """
     word = norm
     if len(word) >= 5 and word[0] == "و" and word not in _WAW_WORDS:
@@ -124,10 +149,14 @@ def stem(norm: str) -> str:
         if word.startswith(article) and len(word) - len(article) >= 2:
             word = word[len(article) :]
             break
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
     if word in _WHOLE_WORDS:
         return word
     for stage in _SUFFIX_STAGES:
         for suffix, keep in stage:
+            if suffix == "ين" and len(word) == 5 and word.startswith(_DUAL_GUARD_PREFIXES):
+                continue
             if word.endswith(suffix) and len(word) - len(suffix) >= keep:
                 word = word[: -len(suffix)]
                 break
@@ -140,3 +169,8 @@ def stem(norm: str) -> str:
 STOPWORDS: Final = frozenset(normalize(w) for w in _STOPWORD_SPELLINGS.split())
 _WAW_WORDS: Final = frozenset(normalize(w) for w in _WAW_SPELLINGS.split())
 _WHOLE_WORDS: Final = frozenset(normalize(w) for w in _WHOLE_SPELLINGS.split())
+_NUMBER_WORDS: Final = {
+    normalize(spelling): normalize(form)
+    for case_form, form in _NUMBER_SPELLINGS.items()
+    for spelling in (case_form, form)
+}

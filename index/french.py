@@ -17,12 +17,14 @@ _STEMMER: Final = snowballstemmer.stemmer("french")  # PyStemmer's C code when i
 #: Elided articles and pronouns: ``l'enfant`` is indexed as ``enfant``.
 ELISIONS: Final = frozenset("l d qu j m t s n c jusqu lorsqu puisqu quoiqu presqu quelqu".split())
 
-#: Snowball's French stop list (accented, lower case) plus the elided forms.
+#: Snowball's French stop list (accented, lower case) plus the elided forms, minus
+#: ``été``/``étés``: also the noun "summer" (``l'été 2024``), which readers search for.
+#: ``a`` (has) is added: Snowball lists ``à`` but not ``a``, its unaccented spelling.
 STOPWORDS: Final = frozenset(
     """
     au aux avec ce ces dans de des du elle en et eux il ils je la le les leur leurs lui ma mais
     me même mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te
-    tes toi ton tu un une vos votre vous c d j l à m n s t y été étée étées étés étant étante
+    tes toi ton tu un une vos votre vous c d j l à a m n s t y étée étées étant étante
     étants étantes suis es est sommes êtes sont serai seras sera serons serez seront serais
     serait serions seriez seraient étais était étions étiez étaient fus fut fûmes fûtes furent
     sois soit soyons soyez soient fusse fusses fût fussions fussiez fussent ayant ayante
@@ -34,6 +36,19 @@ STOPWORDS: Final = frozenset(
 )
 
 _LIGATURES: Final = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ı": "i"})
+
+#: Invisible format characters that may sit inside a word (soft hyphen, zero-width
+#: joiners and spaces, word joiner): they must not change the indexed form.
+_INVISIBLE: Final = str.maketrans(dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+#: Snowball over-merges a few frequent news words with unrelated ones (``parlement``
+#: → ``parl`` like ``parler``; ``département`` → ``départ``). Keyed by folded form.
+_STEM_EXCEPTIONS: Final = {
+    "parlement": "parlement",
+    "parlements": "parlement",
+    "departement": "departement",
+    "departements": "departement",
+}
 
 
 def fold_accents(word: str) -> str:
@@ -59,7 +74,7 @@ def split_elision(word: str) -> tuple[int, str]:
 
 def normalize(word: str) -> str:
     """Lower case with one apostrophe, accents kept (the stemmer needs them)."""
-    word = unicodedata.normalize("NFC", word).lower()
+    word = unicodedata.normalize("NFC", word.translate(_INVISIBLE)).lower()
     for apostrophe in "’ʼ‘":
         word = word.replace(apostrophe, "'")
     return word
@@ -72,6 +87,9 @@ def is_stopword(norm: str) -> bool:
 
 def stem(norm: str) -> str:
     """Snowball French stem of a normalised word, then accents folded."""
+    folded = fold_accents(norm)
+    if folded in _STEM_EXCEPTIONS:
+        return _STEM_EXCEPTIONS[folded]
     return fold_accents(_STEMMER.stemWord(norm))
 
 

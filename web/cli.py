@@ -205,13 +205,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_lexicon(args: argparse.Namespace) -> int:
     from search.translate.build import main_build
 
-    return main_build(["--data", str(args.data), *(["--out", str(args.out)] if args.out else [])])
+    return main_build(["--data", str(args.data), *args.options])
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from search.translate.evaluate import main_eval
 
-    return main_eval(["--data", str(args.data), *(["--json"] if args.json else [])])
+    return main_eval(["--data", str(args.data), *args.options])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -278,13 +278,16 @@ def _parser() -> argparse.ArgumentParser:
     lex = sub.add_parser("lexicon", help="rebuild the French⇄Arabic lexicon")
     lex.add_argument("action", choices=["build"])
     lex.add_argument("--data", type=Path, default=shared)
-    lex.add_argument("--out", type=Path)
+    lex.add_argument("options", nargs=argparse.REMAINDER, help="--out FILE, --exclude DATASET")
     lex.set_defaults(func=cmd_lexicon)
 
     ev = sub.add_parser("eval", help="evaluate cross-language retrieval")
     ev.add_argument("what", choices=["clir"])
     ev.add_argument("--data", type=Path, default=shared)
-    ev.add_argument("--json", action="store_true")
+    ev.add_argument(
+        "options", nargs=argparse.REMAINDER,
+        help="--dataset flores|tico, --mode psq|flat, --protocol rest|full, --json FILE",
+    )
     ev.set_defaults(func=cmd_eval)
     return parser
 

@@ -1,0 +1,64 @@
+"""``python -m bench``: run the benchmarks, print a table, write JSON (``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import data
+from bench.indexing import bench_analysis, bench_indexing
+
+
+def _table(results: dict[str, Any]) -> str:
+    rows = []
+    for section, values in results["benchmarks"].items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                rows.append(f"{section:<12} {key:<28} {value}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
+    parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
+    parser.add_argument("--only", choices=["indexing", "search"], default=None)
+    args = parser.parse_args(argv)
+
+    notes = []
+    if not data.snn_available():
+        notes.append(f"SaudiNewsNet not found at {data.SNN}: the slice has French documents only")
+    slice_docs = data.read_snn(args.snn) + data.read_french()
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "slice": {"saudinewsnet": min(args.snn, len(slice_docs)), "total": len(slice_docs)},
+        "notes": notes,
+        "benchmarks": {},
+    }
+    if args.only in (None, "indexing"):
+        results["benchmarks"]["analysis"] = bench_analysis(slice_docs)
+        results["benchmarks"]["indexing"] = bench_indexing(slice_docs)
+    if args.only in (None, "search"):
+        try:
+            from bench.searching import bench_search
+        except ImportError as exc:  # pragma: no cover - reported, not hidden
+            notes.append(f"search benchmark unavailable: {exc}")
+        else:
+            results["benchmarks"]["search"] = bench_search(notes)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
+    print(_table(results))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"JSON written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Search latency in-process and HTTP throughput, against a naive Whoosh web service.
+
+The Fihris side: one long-lived engine over an index of every SaudiNewsNet article
+plus the French documents (≥ 30,000), snippets on, a fixed query mix (1–3 words,
+phrases, filters, both languages). The naive side, measured in the same run: the
+same documents indexed with StandardAnalyzer, a web app that opens a new searcher
+per request, parses with Whoosh's QueryParser and highlights with Whoosh's default
+highlighter. Both served by uvicorn on 127.0.0.1 and loaded by a bounded httpx loop.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.analysis import StandardAnalyzer
+
+from bench import data
+from index import build_index
+
+#: The fixed query mix: words, phrases, filters, both languages.
+QUERIES: Final = [
+    {"q": "الاتجار بالبشر"},
+    {"q": "وزير الصحة"},
+    {"q": "المملكة"},
+    {"q": "كورونا"},
+    {"q": "أسعار النفط"},
+    {"q": '"ولي العهد"'},
+    {"q": "الهلال النصر", "lang": "ar"},
+    {"q": "السعودية الاقتصاد", "sort": "date"},
+    {"q": "traite des êtres humains"},
+    {"q": "santé"},
+    {"q": '"Organisation mondiale de la santé"'},
+    {"q": "vaccin virus", "lang": "fr"},
+    {"q": "gouvernement"},
+    {"q": "الرياض date:2015-08"},
+]
+REQUESTS_PER_CLIENT: Final = 60
+CLIENTS: Final = 4
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def _latencies(fn: Any, rounds: int = 5) -> dict[str, float]:
+    samples = []
+    for _ in range(rounds):
+        for params in QUERIES:
+            t0 = time.perf_counter()
+            fn(params)
+            samples.append((time.perf_counter() - t0) * 1000)
+    return {
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(_percentile(samples, 95), 2),
+        "samples": len(samples),
+    }
+
+
+def _load(port: int, path: str) -> dict[str, float]:
+    """Bounded load: CLIENTS threads × REQUESTS_PER_CLIENT requests on loopback."""
+    failures = 0
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(offset: int) -> None:
+        nonlocal failures
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for i in range(REQUESTS_PER_CLIENT):
+                params = QUERIES[(i + offset) % len(QUERIES)]
+                t0 = time.perf_counter()
+                response = http.get(path, params=params)
+                elapsed = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    failures += response.status_code != 200
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    return {
+        "requests": len(latencies),
+        "failed": failures,
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(_percentile(latencies, 95), 2),
+    }
+
+
+def _serve(args: list[str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"server {args} did not start on port {port}")
+
+
+def _naive_index(docs: list[dict[str, Any]], where: Path) -> None:
+    analyzer = StandardAnalyzer()
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        lang=fields.ID(stored=True),
+        title=fields.TEXT(stored=True, analyzer=analyzer),
+        body=fields.TEXT(stored=True, analyzer=analyzer),
+    )
+    ix = whoosh_index.create_in(str(where), schema)
+    writer = ix.writer(procs=2, limitmb=256, multisegment=True)
+    for doc in docs:
+        writer.add_document(
+            id=str(doc["id"]),
+            lang=doc.get("lang") or "",
+            title=doc.get("title") or "",
+            body=doc["text"],
+        )
+    writer.commit()
+
+
+def bench_search(notes: list[str]) -> dict[str, Any]:
+    if not data.snn_available():
+        notes.append("search benchmark needs SaudiNewsNet (≥ 30,000 documents): skipped")
+        return {"skipped": True}
+    from search import SearchEngine, validate_request
+
+    docs = data.read_snn(None) + data.read_french()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        corpus = data.write_corpus(docs, root / "corpus")
+        t0 = time.perf_counter()
+        build_index(corpus, root / "index")
+        build_s = time.perf_counter() - t0
+        (root / "naive").mkdir()
+        _naive_index(docs, root / "naive")
+
+        engine = SearchEngine(root / "index")
+
+        def ours(params: dict[str, str]) -> None:
+            engine.search(
+                validate_request(
+                    q=params["q"],
+                    lang=params.get("lang", ""),
+                    page="1",
+                    size="10",
+                    sort=params.get("sort", "relevance"),
+                    date_from="",
+                    date_to="",
+                    cross=params.get("cross", "true"),
+                )
+            )
+
+        ours(QUERIES[0])  # open the searcher once, as a running server has
+        in_process = _latencies(ours)
+        monolingual = _latencies(lambda params: ours({**params, "cross": "false"}))
+        engine.close()
+
+        port = _free_port()
+        server = _serve(
+            [
+                "-m",
+                "web.cli",
+                "serve",
+                "--index",
+                str(root / "index"),
+                "--corpus",
+                str(corpus),
+                "--port",
+                str(port),
+            ],
+            port,
+        )
+        try:
+            http = _load(port, "/api/search")
+        finally:
+            server.terminate()
+            server.wait(10)
+        nport = _free_port()
+        naive_server = _serve(["-m", "bench.naive_web", str(root / "naive"), str(nport)], nport)
+        try:
+            naive = _load(nport, "/search")
+        finally:
+            naive_server.terminate()
+            naive_server.wait(10)
+    return {
+        "documents": len(docs),
+        "build_seconds": round(build_s, 1),
+        "in_process": in_process,
+        "in_process_monolingual": monolingual,
+        "translation_p95_cost_ms": round(in_process["p95_ms"] - monolingual["p95_ms"], 2),
+        "http": http,
+        "naive_http": naive,
+        "throughput_ratio": round(http["requests_per_s"] / naive["requests_per_s"], 2),
+        "queries": json.dumps([q["q"] for q in QUERIES], ensure_ascii=False),
+    }

@@ -1,0 +1,227 @@
+"""Query translation: each source query word → weighted target terms, shown to the user.
+
+Why this order of lookups, per word:
+1. curated phrases first (longest match over the analysed terms), so
+   "traite des êtres humains" is translated as one unit (الاتجار بالبشر)
+   instead of "traite" → علاج ("traitement" shares the stem);
+2. names by their EXACT form in the gazetteer — stemming would turn a name into
+   an unrelated common word before translation (``Marche`` → ``march``);
+3. the lexicon by the analysed term;
+4. transliteration against the target vocabulary for capitalised words and for
+   words with no translation;
+5. otherwise the word is kept as is (numbers, names written alike in both
+   scripts' documents, e.g. ``COVID-19``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from index import Token
+from search.translate.glossary import load_entries
+from search.translate.lexicon import Lexicon, Translation, other_lang
+from search.translate.transliterate import NameMatcher
+
+
+@dataclass(frozen=True, slots=True)
+class WordTranslation:
+    """One source query word (or curated phrase) and what it is searched as."""
+
+    source: tuple[Token, ...]
+    source_text: str
+    translations: tuple[Translation, ...]
+
+    @property
+    def translated(self) -> bool:
+        """False when the word is kept untranslated."""
+        return any(tr.provenance != "untranslated" for tr in self.translations)
+
+    def psq_groups(self) -> list[list[tuple[str, float]]]:
+        """Weighted target terms, one group per PSQ term.
+
+        A single-word translation list is one group (one source word = one
+        query term). Phrase translations keep one group per target position,
+        so "الاتجار بالبشر" → [trafic|trait], [etre], [humain]: the phrase
+        still weighs as several query words, as it would in the other language.
+        """
+        width = max(len(tr.terms) for tr in self.translations)
+        groups: list[dict[str, float]] = [{} for _ in range(width)]
+        for tr in self.translations:
+            parts = tr.terms
+            for j in range(width):
+                part = parts[min(j, len(parts) - 1)] if len(parts) > 1 or j == 0 else None
+                if part is not None:
+                    groups[j][part] = groups[j].get(part, 0.0) + tr.weight
+        return [sorted(g.items(), key=lambda kv: (-kv[1], kv[0])) for g in groups if g]
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON shape for ``interpretation.translations``."""
+        return {
+            "source": self.source_text,
+            "translations": [
+                {
+                    "term": tr.term,
+                    "display": tr.display,
+                    "weight": round(tr.weight, 3),
+                    "provenance": tr.provenance,
+                }
+                for tr in self.translations
+            ],
+        }
+
+
+#: Function words the index keeps (its stop list is short) but that have no
+#: useful translation: Model 1 spreads them over whatever co-occurs ("a" → حالة),
+#: which adds noise terms to every cross-language query. Exact (folded) forms.
+UNTRANSLATABLE: Final = frozenset(
+    """
+    a aie fait faire font non oui comme tant puis cela ceci ca depuis tous tout toute toutes
+    plus moins aucun aucune encore tres alors lors selon elles ici peut peuvent pu etre
+    avoir aussi ainsi autre autres bien deja meme memes entre sans sous vers chez apres avant
+    pendant quand comment fois donc la leur quelque quelques chaque lequel laquelle lesquels
+    dont tel telle tels telles certains certaines beaucoup trop seulement
+    عندما يمكن حول فقط جدا كذلك وكذلك لذلك لذا ولكن لكنه بينما حين بعض جميع عدم اكثر اقل
+    حاليا مما وفقا خلال نفس احد اخري اخر تم يتم قال وقال
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _gazetteer_by_exact() -> dict[tuple[str, str], tuple[Translation, ...]]:
+    """(lang, exact form or space-joined exact forms) → target translations."""
+    table: dict[tuple[str, str], list[Translation]] = {}
+    for entry in load_entries():
+        if entry.source != "gazetteer":
+            continue
+        for src in ("fr", "ar"):
+            tgt = other_lang(src)
+            key = (src, " ".join(entry.exact(src)))
+            term = " ".join(entry.terms(tgt))
+            known = table.setdefault(key, [])
+            if all(tr.term != term for tr in known):  # spelling variants: first wins
+                known.append(Translation(term, 1.0, "gazetteer", entry.surface(tgt)))
+    return {key: _normalised(trs) for key, trs in table.items()}
+
+
+def _normalised(trs: Sequence[Translation]) -> tuple[Translation, ...]:
+    total = sum(tr.weight for tr in trs) or 1.0
+    return tuple(Translation(tr.term, tr.weight / total, tr.provenance, tr.display) for tr in trs)
+
+
+class QueryTranslator:
+    """Translates analysed query tokens with a :class:`Lexicon` (and a target vocabulary)."""
+
+    def __init__(self, lexicon: Lexicon, name_share: float = 0.5) -> None:
+        self.lexicon = lexicon
+        self.name_share = name_share
+        self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
+
+    def _matcher(self, vocabulary: Mapping[str, int]) -> NameMatcher:
+        cached = self._matchers.get(id(vocabulary))
+        if cached is None or cached[0] is not vocabulary:
+            cached = (vocabulary, NameMatcher(vocabulary))
+            self._matchers = {id(vocabulary): cached}
+        return cached[1]
+
+    def translate(
+        self,
+        tokens: Sequence[Token],
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None = None,
+        text: str | None = None,
+    ) -> list[WordTranslation]:
+        """Per source word (or phrase): its weighted translations into ``target_lang``.
+
+        Stop words and :data:`UNTRANSLATABLE` function words are skipped.
+
+        ``tokens`` are analysed query tokens (stop words are skipped); ``text``
+        the query they came from, used to see capitals; ``vocabulary`` the
+        target index's term → document frequency, for names.
+        """
+        words = [tok for tok in tokens if not tok.stop and tok.exact not in UNTRANSLATABLE]
+        out: list[WordTranslation] = []
+        i = 0
+        while i < len(words):
+            consumed, result = self._translate_at(words, i, target_lang, vocabulary, text)
+            out.append(result)
+            i += consumed
+        return out
+
+    def _translate_at(
+        self,
+        words: Sequence[Token],
+        i: int,
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None,
+        text: str | None,
+    ) -> tuple[int, WordTranslation]:
+        tok = words[i]
+        src = "ar" if tok.script == "ar" else "fr"
+        if tok.script == "num" or src == target_lang:
+            return 1, _kept(tok, text)
+        gazetteer = _gazetteer_by_exact()
+        for length in sorted({*self.lexicon.phrase_lengths(src), 2, 3, 4}, reverse=True):
+            span = words[i : i + length]
+            if length < 2 or len(span) < length:
+                continue
+            exact = (src, " ".join(t.exact for t in span))
+            if exact in gazetteer:
+                return length, _word(span, text, gazetteer[exact])
+            found = self.lexicon.translations(" ".join(t.term for t in span), src)
+            if found:
+                return length, _word(span, text, found)
+        if (src, tok.exact) in gazetteer:
+            return 1, _word([tok], text, gazetteer[(src, tok.exact)])
+        found = self.lexicon.translations(tok.term, src)
+        capitalised = text is not None and text[tok.start : tok.end][:1].isupper()
+        names: list[Translation] = []
+        if vocabulary is not None and (capitalised or not found):
+            word = tok.term if src == "ar" else tok.exact
+            names = [
+                Translation(c.term, 1.0 - c.distance, "transliteration", c.term)
+                for c in self._matcher(vocabulary).candidates(word)
+            ]
+        if names and found:
+            share = self.name_share
+            merged = [_scaled(tr, 1 - share) for tr in found]
+            merged += [_scaled(tr, share) for tr in _normalised(names)]
+            return 1, _word([tok], text, merged)
+        if names:
+            return 1, _word([tok], text, _normalised(names))
+        if found:
+            return 1, _word([tok], text, found)
+        return 1, _kept(tok, text)
+
+
+def _scaled(tr: Translation, factor: float) -> Translation:
+    return Translation(tr.term, tr.weight * factor, tr.provenance, tr.display)
+
+
+def _surface(span: Sequence[Token], text: str | None) -> str:
+    if text is None:
+        return " ".join(t.exact for t in span)
+    return text[span[0].start : span[-1].end]
+
+
+def _word(span: Sequence[Token], text: str | None, trs: Sequence[Translation]) -> WordTranslation:
+    """Merge translations reached twice (lexicon and transliteration): weights add up."""
+    merged: dict[str, Translation] = {}
+    for tr in trs:
+        known = merged.get(tr.term)
+        if known is None:
+            merged[tr.term] = tr
+        else:
+            provenance = "+".join(dict.fromkeys([*known.provenance.split("+"), tr.provenance]))
+            merged[tr.term] = Translation(
+                tr.term, known.weight + tr.weight, provenance, known.display
+            )
+    ranked = sorted(merged.values(), key=lambda tr: (-tr.weight, tr.term))
+    return WordTranslation(tuple(span), _surface(span, text), tuple(ranked))
+
+
+def _kept(tok: Token, text: str | None) -> WordTranslation:
+    kept = Translation(tok.term, 1.0, "untranslated", _surface([tok], text))
+    return WordTranslation((tok,), _surface([tok], text), (kept,))

@@ -1,0 +1,150 @@
+"""Proper names across scripts: rule-based skeletons matched against the target vocabulary.
+
+Why skeletons: Arabic writes few vowels and French spells Arabic names with
+conventions (ch → ش, kh → خ, dh → ذ, gh → غ, ou → و), so Kadhafi, Gaddafi and
+القذافي disagree letter by letter but share the consonant skeleton ``kdf``.
+Both scripts are mapped to one Latin consonant alphabet (h, ʿayn, hamza and
+the long vowels dropped, emphatics merged with their plain letters, doubles
+collapsed — Arabic does not write the shadda), then compared.
+
+Why against the target index's own vocabulary: a name is only worth adding
+to the query if the target documents contain it; the vocabulary (term →
+document frequency) comes from the index, so no name list is needed. Guards:
+skeletons shorter than three consonants never match (Arabic roots are
+triconsonantal: too many collisions), one edit is allowed only from five
+consonants up, and candidates are ranked by a vowel-aware spelling distance
+then frequency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from index.text import is_arabic
+
+_FR_DIGRAPHS: Final = (
+    ("tch", "c"),
+    ("sch", "c"),
+    ("ch", "c"),
+    ("sh", "c"),
+    ("kh", "k"),
+    ("gh", "g"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("ph", "f"),
+    ("qu", "k"),
+    ("dj", "j"),
+    ("gu", "g"),
+    ("ou", "U"),
+)
+_FR_SOFT_C: Final = re.compile(r"c(?=[eiy])")
+_FR_SOFT_G: Final = re.compile(r"g(?=[eiy])")
+_FR_MAP: Final = str.maketrans(
+    {"c": "k", "q": "k", "x": "ks", "v": "f", "p": "b", "e": "i", "y": "i", "o": "u"}
+)  # vowels to Arabic's three classes: Kennedy ≈ kinidi ≈ كينيدي
+_VOWELS: Final = frozenset("aeiouyhw'")
+
+_AR_MAP: Final = {
+    "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "k", "د": "d", "ذ": "d",
+    "ر": "r", "ز": "z", "س": "s", "ش": "c", "ص": "s", "ض": "d", "ط": "t", "ظ": "d",
+    "ع": "'", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n",
+    "ه": "h", "ة": "", "و": "u", "ي": "i", "ى": "a", "ا": "a", "ء": "", "أ": "a",
+    "إ": "i", "آ": "a", "ؤ": "", "ئ": "",
+}  # fmt: skip
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def latin_spelling(word: str) -> str:
+    """A Latin word in the shared alphabet, vowels kept (``kadhafi`` → ``kadafi``)."""
+    w = word.lower()
+    for pattern, repl in _FR_DIGRAPHS:
+        w = w.replace(pattern, repl.upper())  # upper case = already mapped
+    w = _FR_SOFT_C.sub("s", w)
+    w = _FR_SOFT_G.sub("j", w)
+    w = w.translate(_FR_MAP).lower()
+    return _collapse("".join(ch for ch in w if ch.isalpha()))
+
+
+def arabic_spelling(word: str) -> str:
+    """An Arabic word in the shared alphabet; long vowels as a/u/i."""
+    return _collapse("".join(_AR_MAP.get(ch, "") for ch in word))
+
+
+def spelling(word: str) -> str:
+    """The shared-alphabet spelling of a word in either script."""
+    return arabic_spelling(word) if is_arabic(word) else latin_spelling(word)
+
+
+def skeleton(word: str) -> str:
+    """Consonants only (s and z merged): what two spellings of one name share."""
+    return "".join(ch for ch in spelling(word) if ch not in _VOWELS).replace("z", "s")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (small strings: plain dynamic programming)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A target-vocabulary term that may spell the same name."""
+
+    term: str
+    distance: float  # normalised vowel-aware spelling distance, 0 = identical
+    df: int
+
+
+class NameMatcher:
+    """Skeleton index over one target vocabulary (build once per index generation)."""
+
+    def __init__(self, vocabulary: Mapping[str, int], min_df: int = 1) -> None:
+        self._vocabulary = vocabulary
+        self._by_skeleton: dict[str, list[str]] = defaultdict(list)
+        for term, df in vocabulary.items():
+            if df >= min_df:
+                skel = skeleton(term)
+                if len(skel) >= 2:
+                    self._by_skeleton[skel].append(term)
+                    if len(skel) >= 5:
+                        for i in range(len(skel)):
+                            self._by_skeleton[skel[:i] + "*" + skel[i + 1 :]].append(term)
+
+    def candidates(self, word: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
+        """Vocabulary terms spelling ``word`` in the other script, best first.
+
+        Two-consonant skeletons (John, Emma) only match a near-identical
+        vowel-aware spelling (distance ≤ 0.34).
+        """
+        skel = skeleton(word)
+        if len(skel) < 2:
+            return []
+        if len(skel) == 2:
+            max_distance = min(max_distance, 0.34)
+        keys = [skel]
+        if len(skel) >= 5:
+            keys += [skel[:i] + "*" + skel[i + 1 :] for i in range(len(skel))]
+        source = spelling(word)
+        found: dict[str, Candidate] = {}
+        for key in keys:
+            for term in self._by_skeleton.get(key, ()):
+                if term in found or is_arabic(term) == is_arabic(word):
+                    continue
+                target = spelling(term)
+                dist = edit_distance(source, target) / max(len(source), len(target))
+                if dist <= max_distance:
+                    found[term] = Candidate(term, dist, self._vocabulary.get(term, 0))
+        ranked = sorted(found.values(), key=lambda c: (round(c.distance, 2), -c.df, c.term))
+        return ranked[:limit]

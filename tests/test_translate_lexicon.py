@@ -1,0 +1,123 @@
+"""Lexicon data model, the committed file, Model 1 on inline data, and the translator."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from index import ANALYSIS_VERSION, analyze, tokenize
+from search.translate.glossary import parse_tsv
+from search.translate.lexicon import Lexicon
+from search.translate.model1 import SentencePair, train
+from search.translate.translator import QueryTranslator
+
+
+def _term(text: str) -> str:
+    return " ".join(t.term for t in analyze(text))
+
+
+@pytest.fixture(scope="module")
+def committed() -> Lexicon:
+    return Lexicon.load()
+
+
+def test_committed_lexicon_is_keyed_to_current_analysis(committed: Lexicon) -> None:
+    assert len(committed) > 5000
+    assert committed.analysis_version == ANALYSIS_VERSION, "rebuild: fihris lexicon build"
+    assert not committed.stale
+
+
+@pytest.mark.parametrize(
+    ("src", "lang", "expected"),
+    [
+        ("traite des êtres humains", "fr", "الاتجار بالبشر"),  # a phrase, not "traitement"
+        ("الاتجار بالبشر", "ar", "êtres humains"),
+        ("enfant", "fr", "طفل"),
+        ("parlement", "fr", "برلمان"),
+        ("exploitation", "fr", "استغلال"),
+        ("commission nationale", "fr", "اللجنة الوطنية"),
+        ("gouvernement", "fr", "حكومة"),
+        ("juillet", "fr", "يوليوز"),  # Maghreb month name
+        ("تموز", "ar", "juillet"),  # Mashriq month name
+        ("Kadhafi", "fr", "القذافي"),
+    ],
+)
+def test_committed_seed_translations(
+    committed: Lexicon, src: str, lang: str, expected: str
+) -> None:
+    wanted = set(_term(expected).split())
+    got = {part for tr in committed.translations(_term(src), lang) for part in tr.terms}
+    assert wanted <= got
+
+
+def test_weights_sum_to_one_and_provenance_is_known(committed: Lexicon) -> None:
+    allowed = {"glossary", "gazetteer", "model1", "freedict"}
+    for lang, table in committed.entries.items():
+        assert lang in {"fr", "ar"}
+        for trs in list(table.values())[:2000]:
+            assert abs(sum(tr.weight for tr in trs) - 1.0) < 0.01
+            for tr in trs:
+                assert set(tr.provenance.split("+")) <= allowed
+
+
+def test_write_is_deterministic(tmp_path: Path) -> None:
+    rows = [
+        ("fr", "roi", "ملك", 1.0, "glossary", "الملك"),
+        ("ar", "ملك", "roi", 1.0, "glossary", "roi"),
+    ]
+    a = Lexicon.from_rows(rows).write(tmp_path / "a.tsv.gz")
+    b = Lexicon.from_rows(list(reversed(rows))).write(tmp_path / "b.tsv.gz")
+    assert a.read_bytes() == b.read_bytes()
+    loaded = Lexicon.load(a)
+    assert loaded.translations("roi", "fr")[0].display == "الملك"
+    assert "ملك" in gzip.decompress(a.read_bytes()).decode()
+
+
+def test_model1_learns_from_cooccurrence_and_guards_rare_words() -> None:
+    pairs = [
+        SentencePair(("chat", "noir"), ("قط", "اسود")),
+        SentencePair(("chat", "blanc"), ("قط", "ابيض")),
+        SentencePair(("chien", "noir"), ("كلب", "اسود")),
+        SentencePair(("chat",), ("قط",)),
+        SentencePair(("rare", "chien"), ("نادر", "كلب")),
+    ]
+    model = train(pairs, iterations=8, min_count=2)
+    assert max(model.translations("chat"), key=model.translations("chat").get) == "قط"
+    assert max(model.translations("noir"), key=model.translations("noir").get) == "اسود"
+    # seen once: no translation at all rather than one smeared over its sentence
+    assert model.translations("rare") == {}
+
+
+def test_glossary_parser_skips_comments_and_stopword_only_sides() -> None:
+    entries = parse_tsv(["# c", "fr\tar\tcategory", "roi\tالملك\tgov", "de\tمن\tx"], "glossary")
+    assert [(e.fr_terms, e.ar_terms) for e in entries] == [(("roi",), ("ملك",))]
+
+
+@pytest.mark.parametrize(
+    ("query", "target", "source_text", "must_include"),
+    [
+        # the Done-when example, both ways
+        ("traite des êtres humains", "ar", "traite des êtres humains", {"اتجار", "بشر"}),
+        ("الاتجار بالبشر", "fr", "الاتجار بالبشر", {"etre", "humain"}),
+        # a name by its exact form: the gazetteer, never the stemmed common word
+        ("Rabat", "ar", "Rabat", {"رباط"}),
+        # numbers are kept as they are
+        ("2030", "ar", "2030", {"2030"}),
+    ],
+)
+def test_translator(
+    committed: Lexicon, query: str, target: str, source_text: str, must_include: set[str]
+) -> None:
+    words = QueryTranslator(committed).translate(tokenize(query), target, None, query)
+    assert words[0].source_text == source_text
+    assert must_include <= {t for group in words[0].psq_groups() for t, _ in group}
+
+
+def test_translator_uses_vocabulary_for_unknown_names(committed: Lexicon) -> None:
+    words = QueryTranslator(committed).translate(
+        tokenize("Zylberstein"), "ar", {"زيلبرستين": 2, "سمن": 9}, "Zylberstein"
+    )
+    assert [tr.term for tr in words[0].translations] == ["زيلبرستين"]
+    assert words[0].translations[0].provenance == "transliteration"
