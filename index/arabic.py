@@ -133,6 +133,22 @@ def is_stopword(norm: str) -> bool:
     return norm in STOPWORDS or (len(norm) > 2 and norm[0] in "وف" and norm[1:] in STOPWORDS)
 
 
+#: Names spelled like a stop word once ى is folded to ي: علي (Ali) is not على.
+_YEH_NAMES: Final = frozenset({"علي"})
+
+
+def is_yeh_name(word: str) -> bool:
+    """True for a name written with a final ي whose folded form is a stop word.
+
+    Stop words are checked after ى→ي folding, so the name علي would be dropped
+    as the preposition على; the surface spelling (final ي, not ى) tells them apart.
+    """
+    plain = _MARKS_RE.sub("", word)
+    if plain[:1] in "وف" and len(plain) == 4:
+        plain = plain[1:]
+    return plain in _YEH_NAMES
+
+
 def stem(norm: str) -> str:
     """Light10-family stem of a NORMALISED word.
 

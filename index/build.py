@@ -9,7 +9,9 @@ makes the documents it used to hold disappear.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from index.analysis import ANALYSIS_VERSION
+from index.codec import FihrisCodec
 from index.documents import Document
 from index.errors import CorpusError, IndexStorageError
 from index.loaders import CorpusReader, Problem
@@ -82,11 +85,45 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _die_with_parent() -> None:
+    """In a forked writer process: be killed when the indexing process dies.
+
+    A ``kill -9`` of ``fihris index build`` must not leave orphan writers filling
+    a ``.partial`` directory that the next run is trying to delete (Linux only;
+    elsewhere the next run still discards the partial directory it can).
+    """
+    parent = _PARENT_PID
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PARENT_PID = os.getpid()
+
+
+def _remember_parent() -> None:
+    global _PARENT_PID
+    _PARENT_PID = os.getpid()
+
+
+os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
+
+
 def _writer(ix: whoosh_index.Index, expected: int, procs: int | None) -> IndexWriter:
+    """One writer, or one per core with a segment each, writing with :class:`FihrisCodec`."""
     procs = procs if procs is not None else min(2, os.cpu_count() or 1)
     if procs > 1 and expected >= PARALLEL_THRESHOLD:
-        return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
-    return ix.writer(limitmb=WRITER_LIMIT_MB)
+        return ix.writer(
+            procs=procs,
+            limitmb=WRITER_LIMIT_MB // procs,
+            multisegment=True,
+            codec=FihrisCodec(),
+        )
+    return ix.writer(limitmb=WRITER_LIMIT_MB, codec=FihrisCodec())
 
 
 def _reader(corpus: Path) -> CorpusReader:
@@ -221,6 +258,7 @@ def update_index(
         if changes or gone:
             _apply(store, base, changes, gone, known, stats, procs)
         else:
+            store.discard_partials()  # what a killed run left behind
             stats.documents, stats.by_lang = _count_docs(base)
             stats.generation = int(base.name[4:10])
         _finish(store, stats, reader.report.problems, t0)

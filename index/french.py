@@ -90,7 +90,119 @@ def stem(norm: str) -> str:
     folded = fold_accents(norm)
     if folded in _STEM_EXCEPTIONS:
         return _STEM_EXCEPTIONS[folded]
+    if norm.isascii():
+        norm = _restore_accent(norm)
     return fold_accents(_STEMMER.stemWord(norm))
+
+
+def _restore_accent(word: str) -> str:
+    """The accent an unaccented query most often drops where Snowball needs it.
+
+    Snowball strips ``-ée`` and ``-ité`` only when accented, so ``journee`` and
+    ``criminalite`` (typed without accents) would get other stems than
+    ``journée`` and ``criminalité``. French has almost no native word in ``-ee``,
+    and long words in ``-ite`` are nearly all ``-ité`` nouns.
+    """
+    for plain, accented in (("ees", "ées"), ("ee", "ée")):
+        if word.endswith(plain) and len(word) > len(plain) + 2:
+            return word[: -len(plain)] + accented
+    for plain, accented in (("ites", "ités"), ("ite", "ité")):
+        if word.endswith(plain) and len(word) >= 8 and word not in _PLAIN_ITE:
+            return word[: -len(plain)] + accented
+    return word
+
+
+#: Long words really ending in unaccented ``-ite``.
+_PLAIN_ITE: Final = frozenset(
+    {
+        "favorite",
+        "favorites",
+        "faillite",
+        "faillites",
+        "reussite",
+        "reussites",
+        "dynamite",
+        "conduite",
+        "conduites",
+        "marmite",
+        "stalactite",
+        "stalagmite",
+        "anthracite",
+        "satellite",
+        "satellites",
+        "parasite",
+        "parasites",
+        "insolite",
+        "insolites",
+        "termite",
+        "termites",
+        "hypocrite",
+        "hypocrites",
+        "jesuite",
+        "jesuites",
+        "sodomite",
+        "explicite",
+        "implicite",
+        "illicite",
+        "illicites",
+        "licite",
+        "gratuite",
+        "gratuites",
+        "fortuite",
+        "fortuites",
+        "prescrite",
+        "prescrites",
+        "inscrite",
+        "inscrites",
+        "proscrite",
+        "decrite",
+        "decrites",
+        "interdite",
+        "interdites",
+        "produite",
+        "produites",
+        "construite",
+        "construites",
+        "detruite",
+        "detruites",
+        "reduite",
+        "reduites",
+        "introduite",
+        "introduites",
+        "traduite",
+        "traduites",
+        "poursuite",
+        "poursuites",
+        "ensuite",
+        "petite",
+        "petites",
+        "maudite",
+        "maudites",
+        "reconduite",
+        "reconduites",
+        "instruite",
+        "instruites",
+        "redite",
+        "proscrites",
+        "circuite",
+        "bauxite",
+        "cellulite",
+        "hepatite",
+        "arthrite",
+        "bronchite",
+        "meningite",
+        "gastrite",
+        "sinusite",
+        "otite",
+        "tendinite",
+        "laryngite",
+        "dermatite",
+        "encephalite",
+        "appendicite",
+        "cystite",
+        "colite",
+    }
+)
 
 
 def exact(norm: str) -> str:

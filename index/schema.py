@@ -6,6 +6,9 @@ Two views of every text: ``title``/``body`` hold stemmed terms (recall),
 snippets are cut from it without reading the corpus again. ``id``, ``lang``,
 ``year``, ``file`` and ``fingerprint`` are columns: facets, sorting and
 incremental updates read them without loading stored documents.
+
+The text fields are :class:`index.fields.AnalyzedText`: Whoosh ``TEXT`` fields
+with positions and the Fihris analyzers, indexed in one pass per text.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, STORED, Schema
 
-from index.analysis import exact_analyzer, term_analyzer
 from index.dates import date_bounds
 from index.documents import Document
+from index.fields import AnalyzedText
 
 #: Relative weight of a title match over a body match (BM25F field boost).
 TITLE_BOOST: Final = 2.0
@@ -28,10 +31,10 @@ def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         lang=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=term_analyzer(), stored=True, field_boost=TITLE_BOOST),
-        title_exact=TEXT(analyzer=exact_analyzer(), field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=term_analyzer(), stored=True),
-        body_exact=TEXT(analyzer=exact_analyzer()),
+        title=AnalyzedText("term", stored=True, field_boost=TITLE_BOOST),
+        title_exact=AnalyzedText("exact", field_boost=TITLE_BOOST),
+        body=AnalyzedText("term", stored=True),
+        body_exact=AnalyzedText("exact"),
         date=DATETIME(sortable=True),
         date_text=STORED(),
         year=ID(stored=True, sortable=True),

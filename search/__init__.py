@@ -1,0 +1,49 @@
+"""Fihris search: one engine and one result model for the page, the JSON API and the CLI.
+
+Public surface::
+
+    SearchEngine                      search(request), document(id, q), status(), close()
+    validate_request                  raw strings → SearchRequest (or InvalidParameter)
+    SearchRequest, SearchResults, Hit, Fragment, Facets, FacetValue, Interpretation,
+    Translation, WordTranslation, DocumentView                     the result model
+    SearchError, InvalidParameter, InvalidQuery, DocumentNotFound  errors
+    CrossLanguage, NoTranslation                                   cross-language seam
+"""
+
+from search.crosslang import CrossLanguage, NoTranslation
+from search.engine import SearchEngine
+from search.errors import DocumentNotFound, InvalidParameter, InvalidQuery, SearchError
+from search.models import (
+    DocumentView,
+    Facets,
+    FacetValue,
+    Fragment,
+    Hit,
+    Interpretation,
+    SearchRequest,
+    SearchResults,
+    Translation,
+    WordTranslation,
+)
+from search.validate import validate_request
+
+__all__ = [
+    "CrossLanguage",
+    "DocumentNotFound",
+    "DocumentView",
+    "FacetValue",
+    "Facets",
+    "Fragment",
+    "Hit",
+    "Interpretation",
+    "InvalidParameter",
+    "InvalidQuery",
+    "NoTranslation",
+    "SearchEngine",
+    "SearchError",
+    "SearchRequest",
+    "SearchResults",
+    "Translation",
+    "WordTranslation",
+    "validate_request",
+]

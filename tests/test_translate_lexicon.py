@@ -121,3 +121,34 @@ def test_translator_uses_vocabulary_for_unknown_names(committed: Lexicon) -> Non
     )
     assert [tr.term for tr in words[0].translations] == ["زيلبرستين"]
     assert words[0].translations[0].provenance == "transliteration"
+
+
+def test_auxiliary_ete_is_not_summer(committed: Lexicon) -> None:
+    tr = QueryTranslator(committed)
+    aux = tr.translate(tokenize("ils ont été évacués"), "ar", None, "ils ont été évacués")
+    assert "ete" not in {tok.exact for w in aux for tok in w.source}
+    summer = tr.translate(tokenize("l'été 2024"), "ar", None, "l'été 2024")
+    assert "صيف" in {t for g in summer[0].psq_groups() for t, _ in g}
+
+
+def test_arabic_backoff_strips_clitics_and_verb_affixes() -> None:
+    rows = [("ar", "اعلن", "annonc", 1.0, "glossary", "annonce")]
+    lex = Lexicon.from_rows(rows)
+    words = QueryTranslator(lex).translate(tokenize("وسيعلنون"), "fr", None, "وسيعلنون")
+    assert [tr.term for tr in words[0].translations] == ["annonc"]
+    off = QueryTranslator(lex, backoff=False).translate(tokenize("وسيعلنون"), "fr", None, None)
+    assert not off[0].translated
+
+
+def test_name_that_is_a_common_word_needs_a_capital(committed: Lexicon) -> None:
+    tr = QueryTranslator(committed)
+    wave = tr.translate(tokenize("une onde"), "ar", None, "une onde")  # ONDE is an acronym
+    assert wave[0].translations[0].provenance != "gazetteer"
+    acronym = tr.translate(tokenize("ONDE"), "ar", None, "ONDE")
+    assert acronym[0].translations[0].provenance == "gazetteer"
+
+
+def test_broken_plurals_share_the_french_key(committed: Lexicon) -> None:
+    got = {t.term for t in committed.translations(_term("enfants"), "fr")}
+    assert {_term("طفل"), _term("أطفال")} <= got
+    assert _term("enfant") in {t.term for t in committed.translations(_term("أطفال"), "ar")}

@@ -285,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("what", choices=["clir"])
     ev.add_argument("--data", type=Path, default=shared)
     ev.add_argument(
-        "options", nargs=argparse.REMAINDER,
+        "options",
+        nargs=argparse.REMAINDER,
         help="--dataset flores|tico, --mode psq|flat, --protocol rest|full, --json FILE",
     )
     ev.set_defaults(func=cmd_eval)

@@ -50,8 +50,8 @@ class BuildConfig:
     freedict_count: float = 0.3  # a pivot pair counts as this fraction of a sentence
     iterations: int = 5
     min_count: float = 2.0
-    top_k: int = 5
-    min_share: float = 0.08  # drop a translation below this share of its source term
+    top_k: int = 8  # room for a verb's forms (أعلن يعلن أعلنت إعلان) next to learned ones
+    min_share: float = 0.04  # drop a translation below this share of its source term
     reverse_share: float = 0.25  # exponent of t(src|tgt) in the bidirectional score
 
 

@@ -5,8 +5,10 @@ Why this order of lookups, per word:
    "traite des êtres humains" is translated as one unit (الاتجار بالبشر)
    instead of "traite" → علاج ("traitement" shares the stem);
 2. names by their EXACT form in the gazetteer — stemming would turn a name into
-   an unrelated common word before translation (``Marche`` → ``march``);
-3. the lexicon by the analysed term;
+   an unrelated common word before translation (``Marche`` → ``march``); a
+   French name that is also a common word (Pierre/pierre) only when capitalised;
+3. the lexicon by the analysed term, then (Arabic) with clitics and verb
+   affixes stripped (``وسيعلنون`` → ``اعلن``);
 4. transliteration against the target vocabulary for capitalised words and for
    words with no translation;
 5. otherwise the word is kept as is (numbers, names written alike in both
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from index import Token
+from index import Token, arabic
 from search.translate.glossary import load_entries
 from search.translate.lexicon import Lexicon, Translation, other_lang
 from search.translate.transliterate import NameMatcher
@@ -89,6 +91,12 @@ UNTRANSLATABLE: Final = frozenset(
 )
 
 
+#: French auxiliaries: after them ``été`` is the past participle of "être", not summer.
+AUXILIARIES: Final = frozenset(
+    "a ont avait avaient aura auront aurait auraient ai as avons avez ayant eut aient ait".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _gazetteer_by_exact() -> dict[tuple[str, str], tuple[Translation, ...]]:
     """(lang, exact form or space-joined exact forms) → target translations."""
@@ -112,18 +120,36 @@ def _normalised(trs: Sequence[Translation]) -> tuple[Translation, ...]:
 
 
 class QueryTranslator:
-    """Translates analysed query tokens with a :class:`Lexicon` (and a target vocabulary)."""
+    """Translates analysed query tokens with a :class:`Lexicon` (and a target vocabulary).
 
-    def __init__(self, lexicon: Lexicon, name_share: float = 0.5) -> None:
+    ``backoff`` (on): an Arabic word unknown to the lexicon is retried with its
+    clitics and verb affixes stripped (:func:`arabic_variants`).
+    ``in_vocabulary`` (off): drop translations absent from the target
+    vocabulary and renormalise — measured neutral to slightly harmful (the
+    weight moves to present but wrong candidates), kept as an option.
+    """
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        name_share: float = 0.5,
+        *,
+        in_vocabulary: bool = False,
+        backoff: bool = True,
+    ) -> None:
         self.lexicon = lexicon
         self.name_share = name_share
+        self.in_vocabulary = in_vocabulary
+        self.backoff = backoff
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
 
     def _matcher(self, vocabulary: Mapping[str, int]) -> NameMatcher:
         cached = self._matchers.get(id(vocabulary))
         if cached is None or cached[0] is not vocabulary:
             cached = (vocabulary, NameMatcher(vocabulary))
-            self._matchers = {id(vocabulary): cached}
+            if len(self._matchers) >= 2:  # one per target language; drop the oldest
+                self._matchers.pop(next(iter(self._matchers)))
+            self._matchers[id(vocabulary)] = cached
         return cached[1]
 
     def translate(
@@ -135,17 +161,26 @@ class QueryTranslator:
     ) -> list[WordTranslation]:
         """Per source word (or phrase): its weighted translations into ``target_lang``.
 
-        Stop words and :data:`UNTRANSLATABLE` function words are skipped.
+        Stop words and :data:`UNTRANSLATABLE` function words are skipped, and
+        so is ``été`` after an auxiliary (``ont été``: "been", not "summer").
 
         ``tokens`` are analysed query tokens (stop words are skipped); ``text``
         the query they came from, used to see capitals; ``vocabulary`` the
         target index's term → document frequency, for names.
         """
-        words = [tok for tok in tokens if not tok.stop and tok.exact not in UNTRANSLATABLE]
+        words = [
+            tok
+            for k, tok in enumerate(tokens)
+            if not tok.stop
+            and tok.exact not in UNTRANSLATABLE
+            and not (tok.exact == "ete" and k > 0 and tokens[k - 1].exact in AUXILIARIES)
+        ]
         out: list[WordTranslation] = []
         i = 0
         while i < len(words):
             consumed, result = self._translate_at(words, i, target_lang, vocabulary, text)
+            if self.in_vocabulary and vocabulary is not None:
+                result = _in_vocabulary(result, vocabulary)
             out.append(result)
             i += consumed
         return out
@@ -173,10 +208,16 @@ class QueryTranslator:
             found = self.lexicon.translations(" ".join(t.term for t in span), src)
             if found:
                 return length, _word(span, text, found)
-        if (src, tok.exact) in gazetteer:
-            return 1, _word([tok], text, gazetteer[(src, tok.exact)])
         found = self.lexicon.translations(tok.term, src)
         capitalised = text is not None and text[tok.start : tok.end][:1].isupper()
+        # A name that is also a common word (Pierre/pierre, Vienne/vienne) is a
+        # name only when written with a capital; Arabic has no capitals.
+        if (src, tok.exact) in gazetteer and (
+            capitalised or src == "ar" or text is None or not found
+        ):
+            return 1, _word([tok], text, gazetteer[(src, tok.exact)])
+        if not found and self.backoff and src == "ar":
+            found = self._backoff(tok.exact, vocabulary)
         names: list[Translation] = []
         if vocabulary is not None and (capitalised or not found):
             word = tok.term if src == "ar" else tok.exact
@@ -194,6 +235,66 @@ class QueryTranslator:
         if found:
             return 1, _word([tok], text, found)
         return 1, _kept(tok, text)
+
+    def _backoff(self, exact: str, vocabulary: Mapping[str, int] | None) -> list[Translation]:
+        """Translations of the first lexicon key reached by stripping Arabic clitics.
+
+        Why: the light stemmer keeps the proclitics ب ل ك ف س and the verb
+        inflections (يعلنون, وأعلنوا, لمساعدة), so a word the lexicon knows in
+        another form finds nothing. Candidates are tried shortest-change first.
+        """
+        for candidate in arabic_variants(exact):
+            found = self.lexicon.translations(candidate, "ar")
+            if found:
+                return found
+        return []
+
+
+def arabic_variants(exact: str) -> list[str]:
+    """Stems of ``exact`` with clitics and verb affixes stripped, fewest changes first."""
+    out: list[str] = []
+    heads = [exact]
+    if len(exact) >= 4 and exact[0] in "وف":
+        heads.append(exact[1:])
+    for head in list(heads):
+        if len(head) >= 4 and head[0] in _PROCLITICS:
+            heads.append(head[1:])
+    for head in heads:
+        forms = [head]
+        for suffix in _VERB_SUFFIXES:
+            if head.endswith(suffix) and len(head) - len(suffix) >= 3:
+                forms.append(head[: -len(suffix)])
+        for form in list(forms):
+            if len(form) >= 4 and form[0] in _IMPERFECT:
+                forms.append(form[1:])
+                forms.append("ا" + form[1:])
+        for form in forms:
+            stemmed = arabic.stem(form)
+            for key in (stemmed, form):
+                if key != exact and key not in out and len(key) >= 2:
+                    out.append(key)
+    return out
+
+
+_PROCLITICS: Final = "بلكس"
+_IMPERFECT: Final = "يتن"
+_VERB_SUFFIXES: Final = ("وا", "ون", "ين", "ت", "تم", "نا", "هم", "ه", "ها")
+
+
+def _in_vocabulary(word: WordTranslation, vocabulary: Mapping[str, int]) -> WordTranslation:
+    """Drop translations the target collection never contains; renormalise the rest.
+
+    Why: PSQ spends weight on every listed translation, so a right translation
+    shares its source word's weight with forms the collection does not use
+    (إعلان when the documents say أعلن). Untranslated words and a word whose
+    translations are all absent are left as they are.
+    """
+    if not word.translated:
+        return word
+    kept = [tr for tr in word.translations if any(vocabulary.get(part, 0) > 0 for part in tr.terms)]
+    if not kept or len(kept) == len(word.translations):
+        return word
+    return WordTranslation(word.source, word.source_text, _normalised(kept))
 
 
 def _scaled(tr: Translation, factor: float) -> Translation:

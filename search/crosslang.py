@@ -1,0 +1,161 @@
+"""The engine's seam to cross-language search (``search.translate``).
+
+Why an adapter: the engine only needs, per query word (or phrase the lexicon
+knows as a unit), what to show (:class:`search.models.WordTranslation`), a
+Whoosh clause for the target language and the target terms to highlight. The
+translation package can change its internals, or be missing altogether (then
+:func:`default_cross_language` returns None and search is monolingual).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from whoosh import query as wq
+
+from index import Token
+from search.models import Translation, WordTranslation
+from search.snippets import Highlighter
+
+#: Title matches of a translation weigh like title matches of the query itself.
+TITLE_BOOST = 2.0
+
+
+@dataclass(frozen=True)
+class CrossWord:
+    """One translated unit: ``tokens[first:last]`` of the words handed to ``translate``."""
+
+    first: int
+    last: int
+    translation: WordTranslation
+    clause: wq.Query
+    highlight: Highlighter
+
+
+class CrossLanguage(Protocol):
+    """What :class:`search.SearchEngine` needs from a translator."""
+
+    def translate(
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[CrossWord]:
+        """Translated units of ``tokens`` (offsets into ``text``), untranslated words left out.
+
+        ``exclude`` holds keys (``"ar:بشر"``) of translations the user dropped.
+        """
+        ...
+
+
+class NoTranslation:
+    """Monolingual search: translates nothing (pass it to disable cross-language search)."""
+
+    def translate(
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[CrossWord]:
+        return []
+
+
+def translation_key(target_lang: str, term: str) -> str:
+    """``ar:بشر``; a phrase's spaces become ``_`` so the key is one URL-safe token."""
+    return f"{target_lang}:{term.replace(' ', '_')}"
+
+
+class TranslatorAdapter:
+    """Wraps ``search.translate``'s QueryTranslator and PSQTerm.
+
+    The lexicon is loaded on first use (not at import) so an engine that never
+    translates pays nothing; ``translator`` may be injected (tests use a tiny
+    in-test lexicon).
+    """
+
+    def __init__(self, translator: Any = None) -> None:
+        self._translator = translator
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        if self._translator is None:
+            with self._lock:
+                if self._translator is None:
+                    from search.translate.lexicon import Lexicon
+                    from search.translate.translator import QueryTranslator
+
+                    self._translator = QueryTranslator(Lexicon.load())
+        return self._translator
+
+    def translate(
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[CrossWord]:
+        from search.translate.lexicon import Translation as LexTranslation
+        from search.translate.psq import PSQTerm
+        from search.translate.translator import WordTranslation as TrWord
+
+        index_of = {(tok.start, tok.end): i for i, tok in enumerate(tokens)}
+        out: list[CrossWord] = []
+        for word in self._get().translate(list(tokens), target_lang, vocabulary, text):
+            if not word.translated:
+                continue
+            kept = [
+                tr
+                for tr in word.translations
+                if tr.provenance != "untranslated"
+                and translation_key(target_lang, tr.term) not in exclude
+            ]
+            first = index_of.get((word.source[0].start, word.source[0].end))
+            last = index_of.get((word.source[-1].start, word.source[-1].end))
+            if not kept or first is None or last is None:
+                continue
+            total = sum(tr.weight for tr in kept) or 1.0
+            kept = [
+                LexTranslation(tr.term, tr.weight / total, tr.provenance, tr.display) for tr in kept
+            ]
+            groups = TrWord(word.source, word.source_text, tuple(kept)).psq_groups()
+            parts = [
+                wq.Or([PSQTerm("body", group), PSQTerm("title", group, boost=TITLE_BOOST)])
+                for group in groups
+            ]
+            clause = parts[0] if len(parts) == 1 else wq.And(parts)
+            model = WordTranslation(
+                word=word.source_text,
+                target_lang=target_lang,
+                translations=tuple(
+                    Translation(
+                        term=tr.term,
+                        display=tr.display,
+                        weight=round(tr.weight, 4),
+                        provenance=tr.provenance,
+                        key=translation_key(target_lang, tr.term),
+                    )
+                    for tr in kept
+                ),
+            )
+            terms = frozenset(part for tr in kept for part in tr.term.split(" "))
+            out.append(CrossWord(first, last + 1, model, clause, Highlighter(terms=terms)))
+        return out
+
+
+def default_cross_language() -> CrossLanguage | None:
+    """The lexicon-backed translator, or None when ``search.translate`` is not installed."""
+    try:
+        import search.translate.lexicon
+        import search.translate.psq
+        import search.translate.translator  # noqa: F401
+    except ImportError:
+        return None
+    return TranslatorAdapter()

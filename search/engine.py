@@ -1,0 +1,454 @@
+"""The search engine: one long-lived view per index generation, safe for many threads.
+
+Why a pool of searchers per generation: opening a Whoosh searcher costs
+~0.3 s on 30,000 documents, and a searcher is not safe to share between
+threads (its file handles seek). Each generation keeps a small pool (created
+on demand, at most :data:`MAX_SEARCHERS`; with the GIL more would not search
+faster); a request borrows one. The CURRENT file is stat()ed on every request
+(microseconds): when a new generation is published, the next request opens it
+and the old one is closed once its last borrowed searcher comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from whoosh import query as wq
+
+from index import IndexStore, Manifest, Token
+from search import facets as fc
+from search.crosslang import CrossLanguage, default_cross_language
+from search.errors import DocumentNotFound, InvalidQuery, SearchError
+from search.facets import NO_DATE
+from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
+from search.models import WordTranslation as WordTranslationModel
+from search.query import analysed_terms, compile_query, highlighter, parse
+from search.snippets import Highlighter
+from search.suggest import FEW_HITS, Vocabulary, suggest
+from search.validate import period_end, period_start
+
+MAX_SEARCHERS: Final = 4
+TIME_LIMIT_S: Final = 2.0
+MAX_EXPANSION: Final = 200
+_SCAN_EXPANSION: Final = 5000
+
+
+class _Generation:
+    """One published generation: its searchers, column arrays and caches."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.index, self.manifest = store.open()
+        self.name = f"gen-{self.manifest.generation:06d}"
+        first = self.index.searcher()
+        self._free: list[Any] = [first]
+        self._count = 1
+        self._cond = threading.Condition()
+        self._busy = 0
+        self._retired = False
+        self.langs: list[str] = _column(first, "lang", "")
+        self.years: list[str] = _column(first, "year", "")
+        self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
+        self._prefixes: dict[str, tuple[list[str], bool]] = {}
+        self._vocab: dict[str, Any] = {}
+        self._vocab_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        with self._cond:
+            while not self._free and self._count >= MAX_SEARCHERS:
+                self._cond.wait()
+            searcher = self._free.pop() if self._free else None
+            if searcher is None:
+                self._count += 1
+            self._busy += 1
+        try:
+            if searcher is None:
+                searcher = self.index.searcher()
+            yield searcher
+        finally:
+            with self._cond:
+                self._busy -= 1
+                if searcher is not None:
+                    self._free.append(searcher)
+                else:
+                    self._count -= 1
+                self._cond.notify()
+                if self._retired and not self._busy:
+                    self._close_all()
+
+    def retire(self) -> None:
+        """Close once no request uses this generation any more."""
+        with self._cond:
+            self._retired = True
+            if not self._busy:
+                self._close_all()
+
+    def _close_all(self) -> None:
+        for searcher in self._free:
+            with contextlib.suppress(Exception):
+                searcher.close()
+        self._free.clear()
+
+    def expand_prefix(self, prefix: str) -> tuple[list[str], bool]:
+        """The most frequent exact forms starting with ``prefix`` (cached per generation)."""
+        cached = self._prefixes.get(prefix)
+        if cached is None:
+            with self.searcher() as searcher:
+                reader = searcher.reader()
+                found: dict[str, int] = {}
+                for field in ("body_exact", "title_exact"):
+                    for n, raw in enumerate(reader.expand_prefix(field, prefix)):
+                        if n >= _SCAN_EXPANSION:
+                            break
+                        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                        if term not in found:
+                            found[term] = reader.doc_frequency(field, term)
+            ranked = sorted(found, key=lambda t: (-found[t], t))
+            cached = (ranked[:MAX_EXPANSION], len(ranked) > MAX_EXPANSION)
+            if len(self._prefixes) > 1000:
+                self._prefixes.clear()
+            self._prefixes[prefix] = cached
+        return cached
+
+    def vocabulary(self, kind: str) -> Any:
+        """Per-generation vocabularies, built once in a background thread (None until ready).
+
+        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: stemmed body
+        terms of one script, for the translator's name matching.
+        """
+        with self._vocab_lock:
+            if kind in self._vocab:
+                return self._vocab[kind]
+            self._vocab[kind] = None
+        threading.Thread(target=self._build_vocabulary, args=(kind,), daemon=True).start()
+        return None
+
+    def _build_vocabulary(self, kind: str) -> None:
+        with self.searcher() as searcher:
+            reader = searcher.reader()
+            field = "body_exact" if kind == "suggest" else "body"
+            terms = [
+                t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(field)
+            ]
+        if kind == "suggest":
+            value: Any = Vocabulary(terms)
+        else:
+            from index.text import is_arabic
+
+            value = {t: 1 for t in terms if is_arabic(t) == (kind == "ar")}
+        with self._vocab_lock:
+            self._vocab[kind] = value
+
+
+class SearchEngine:
+    """Searches one index directory; follows its generations without being recreated."""
+
+    def __init__(self, index_dir: Path, *, cross_language: CrossLanguage | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.store = IndexStore(self.index_dir)
+        self.cross = cross_language if cross_language is not None else default_cross_language()
+        self._lock = threading.Lock()
+        self._gen: _Generation | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._closed = False
+
+    # -- generations --------------------------------------------------------------------
+    def _generation(self) -> _Generation:
+        try:
+            st = os.stat(self.index_dir / "CURRENT")
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        gen = self._gen
+        if gen is not None and stamp == self._stamp:
+            return gen
+        with self._lock:
+            if self._gen is not None and stamp == self._stamp:
+                return self._gen
+            name = self.store.current_name()
+            if self._gen is None or name != self._gen.name:
+                new = _Generation(self.store)  # raises IndexMissingError without an index
+                old, self._gen = self._gen, new
+                if old is not None:
+                    old.retire()
+            self._stamp = stamp
+            return self._gen
+
+    # -- search -------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        """Run ``request``; raises InvalidQuery for a query with nothing searchable."""
+        t0 = time.perf_counter()
+        if not request.q.strip():
+            raise InvalidQuery("the query is empty: type a word to search for", "q")
+        parsed = parse(request.q)
+        gen = self._generation()
+        prepared = self._prepare(
+            gen,
+            parsed,
+            request.q,
+            request.cross,
+            request.lang,
+            frozenset(request.exclude_translations),
+        )
+        query, own, translated, translations, notes = prepared
+        langs = set(parsed.filters.langs)
+        if request.lang:
+            langs = langs & {request.lang} if langs else {request.lang}
+            if parsed.filters.langs and not langs:
+                shown = f"lang:{parsed.filters.langs[0]} in the query"
+                notes.append(f"{shown} and lang={request.lang} exclude each other: no result")
+        filtered = self._filtered(query, parsed, request)
+        with gen.searcher() as searcher:
+            matches = fc.collect(searcher, filtered, t0 + TIME_LIMIT_S)
+            if matches.timed_out:
+                notes.append(
+                    f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
+                )
+            allowed = langs if (request.lang or parsed.filters.langs) else None
+            kept = [
+                i
+                for i, d in enumerate(matches.docnums)
+                if allowed is None or gen.langs[d] in allowed
+            ]
+            facets = fc.facets(matches, kept, gen.langs, gen.years)
+            scores = matches.scores
+            cross_active = bool(translations) and (allowed is None or len(allowed) > 1)
+            if cross_active:
+                scores = fc.normalise_per_lang(matches, kept, gen.langs, _query_lang(parsed))
+            first = (request.page - 1) * request.size
+            ranked = fc.rank(
+                kept, scores, matches.docnums, gen.dates, request.sort, first + request.size
+            )
+            hits = tuple(
+                self._hit(
+                    searcher, matches.docnums[i], scores[i], own, translated, request.snippets
+                )
+                for i in ranked[first:]
+            )
+            suggestion = None
+            if len(kept) < FEW_HITS:
+                suggestion = self._suggest(gen, searcher, parsed, request, len(kept))
+        interpretation = Interpretation(
+            query=parsed.readable(),
+            terms=analysed_terms(parsed),
+            filters=self._filters_shown(parsed, request),
+            translations=tuple(translations),
+            notes=tuple(dict.fromkeys([*parsed.notes, *notes])),
+        )
+        return SearchResults(
+            request=request,
+            total=len(kept),
+            page=request.page,
+            size=request.size,
+            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            interpretation=interpretation,
+        )
+
+    def _prepare(
+        self,
+        gen: _Generation,
+        parsed: Any,
+        text: str,
+        cross: bool,
+        lang: str | None,
+        exclude: frozenset[str],
+    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str]]:
+        """Compile the query, with each word OR its translation when ``cross`` is on."""
+        translations: list[WordTranslationModel] = []
+        translated = Highlighter()
+        targets = [
+            t
+            for t in ("ar", "fr")
+            if lang in (None, t) and (not parsed.filters.langs or t in parsed.filters.langs)
+        ]
+        expander = None
+        if cross and self.cross is not None and targets:
+            engine_cross = self.cross
+
+            def expander(tokens: Sequence[Token]) -> list[tuple[int, int, wq.Query]]:
+                nonlocal translated
+                spans = []
+                for target in targets:
+                    for word in engine_cross.translate(
+                        tokens, text, target, gen.vocabulary(target), exclude
+                    ):
+                        translations.append(word.translation)
+                        translated = translated.merged(word.highlight)
+                        spans.append((word.first, word.last, word.clause))
+                return spans
+
+        compiled = compile_query(parsed, gen.expand_prefix, expander)
+        return compiled.query, compiled.highlighter, translated, translations, compiled.notes
+
+    def _filtered(self, query: wq.Query, parsed: Any, request: SearchRequest) -> wq.Query:
+        """The query with source and date filters (the language filter is applied after)."""
+        parts = [query]
+        if parsed.filters.sources:
+            parts.append(wq.Or([wq.Term("source", s) for s in parsed.filters.sources]))
+        ranges = list(parsed.filters.dates)
+        if request.date_from or request.date_to:
+            ranges.append((request.date_from, request.date_to))
+        for low, high in ranges:
+            start = period_start(low) if low else None
+            end = period_end(high) if high else None
+            parts.append(wq.DateRange("date", start, end, endexcl=True))
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    @staticmethod
+    def _filters_shown(parsed: Any, request: SearchRequest) -> dict[str, str]:
+        shown: dict[str, str] = {}
+        langs = [*parsed.filters.langs, *([request.lang] if request.lang else [])]
+        if langs:
+            shown["lang"] = ",".join(dict.fromkeys(langs))
+        if parsed.filters.sources:
+            shown["source"] = ",".join(parsed.filters.sources)
+        dates = [*parsed.filters.dates]
+        if request.date_from or request.date_to:
+            dates.append((request.date_from, request.date_to))
+        if dates:
+            shown["date"] = " ".join(f"{a or ''}..{b or ''}" for a, b in dates)
+        return shown
+
+    def _hit(
+        self,
+        searcher: Any,
+        docnum: int,
+        score: float,
+        own: Highlighter,
+        translated: Highlighter,
+        with_snippets: bool,
+    ) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        body = stored.get("body") or ""
+        title = stored.get("title") or ""
+        via = False
+        if translated:
+            via = not own.matches(title) and not own.matches(body)
+        marks = own.merged(translated) if translated else own
+        lang = stored.get("lang") or ""
+        return Hit(
+            id=stored["id"],
+            lang=lang,
+            dir="rtl" if lang == "ar" else "ltr",
+            title=title,
+            date=stored.get("date_text"),
+            score=round(float(score), 4),
+            snippets=marks.fragments(body) if with_snippets else (),
+            source=stored.get("source"),
+            url=stored.get("url"),
+            via_translation=via,
+        )
+
+    def _suggest(
+        self, gen: _Generation, searcher: Any, parsed: Any, request: SearchRequest, total: int
+    ) -> str | None:
+        vocabulary = gen.vocabulary("suggest")
+        if vocabulary is None:
+            return None
+        reader = searcher.reader()
+
+        def doc_frequency(term: str) -> int:
+            return int(reader.doc_frequency("body_exact", term)) + int(
+                reader.doc_frequency("title_exact", term)
+            )
+
+        def count(q: str) -> int:
+            try:
+                other = parse(q)
+                query = self._prepare(gen, other, q, False, request.lang, frozenset())[0]
+            except SearchError:
+                return 0
+            return fc.count(searcher, self._filtered(query, other, request))
+
+        return suggest(parsed, vocabulary, doc_frequency, count, total)
+
+    # -- documents and status -----------------------------------------------------------
+    def document(self, doc_id: str, q: str | None = None, cross: bool = True) -> DocumentView:
+        """A whole document, ``q``'s words (and their translations) marked."""
+        gen = self._generation()
+        marks = Highlighter()
+        if q and q.strip():
+            with contextlib.suppress(SearchError):
+                parsed = parse(q)
+                _, own, translated, _, _ = self._prepare(gen, parsed, q, cross, None, frozenset())
+                marks = own.merged(translated)
+        with gen.searcher() as searcher:
+            docnum = searcher.document_number(id=doc_id)
+            if docnum is None:
+                raise DocumentNotFound(f"no document has the id {doc_id!r}", "id")
+            stored = searcher.stored_fields(docnum)
+        body, title, lang = (
+            stored.get("body") or "",
+            stored.get("title") or "",
+            stored.get("lang") or "",
+        )
+        return DocumentView(
+            id=stored["id"],
+            lang=lang,
+            dir="rtl" if lang == "ar" else "ltr",
+            title=title,
+            title_html=marks.mark(title),
+            date=stored.get("date_text"),
+            source=stored.get("source"),
+            url=stored.get("url"),
+            path=stored.get("path") or "",
+            text=body,
+            html=marks.mark(body),
+        )
+
+    def status(self) -> dict[str, Any]:
+        """Documents per language, generation, analysis version and creation time."""
+        gen = self._generation()
+        manifest: Manifest = gen.manifest
+        return {
+            "documents": manifest.documents,
+            "by_lang": dict(manifest.by_lang),
+            "generation": manifest.generation,
+            "analysis_version": manifest.analysis_version,
+            "created": manifest.created,
+            "kind": manifest.kind,
+            "cross_language": self.cross is not None,
+        }
+
+    def close(self) -> None:
+        """Close the searchers (safe to call twice)."""
+        with self._lock:
+            if self._gen is not None:
+                self._gen.retire()
+            self._gen, self._stamp = None, None
+
+
+def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> list[Any]:
+    """A column as a list by global docnum; segments without the column give ``default``.
+
+    Why per segment: a segment where no document has the field (an update adding
+    only undated documents) has no column, and the multi-reader then drops it.
+    """
+    values: list[Any] = []
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        if reader.has_column(name):
+            values.extend(reader.column_reader(name, translate=translate))
+        else:
+            values.extend([default] * reader.doc_count_all())
+    return values
+
+
+def _query_lang(parsed: Any) -> str:
+    """The language the query is written in (its words' majority script)."""
+    scripts = [t.script for w in parsed.words() for t in w.tokens if t.script != "num"]
+    return "ar" if scripts.count("ar") > len(scripts) / 2 else "fr"
+
+
+def highlighter_for(q: str) -> Highlighter:
+    """The highlighter of a query string (for callers that mark their own text)."""
+    return highlighter(parse(q))

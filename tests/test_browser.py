@@ -1,0 +1,103 @@
+"""The search page in a real headless Chromium (Debian's), driven by playwright.
+
+A failing test leaves a full-page screenshot in tests/artifacts/ (see conftest).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import AR_SEED, FR_SEED, XSS_ID
+
+pytestmark = pytest.mark.browser
+
+
+def submit_query(page: Any, q: str) -> None:
+    page.fill("#q", q)
+    page.press("#q", "Enter")
+    page.wait_for_load_state("domcontentloaded")
+
+
+def test_type_a_query_see_highlights_and_open_the_document(page: Any) -> None:
+    page.goto("/")
+    submit_query(page, "traite des êtres humains")
+    first = page.locator("li.hit").first
+    assert first.get_attribute("data-id") == FR_SEED
+    assert first.locator("mark").count() >= 1
+    assert page.locator(".results-count").inner_text().strip()[0].isdigit()
+    first.locator("h3 a").click()
+    page.wait_for_url(f"**/doc/{FR_SEED}**")
+    assert page.locator("article.document mark").count() >= 1
+    assert page.locator("article.document").get_attribute("lang") == "fr"
+
+
+def test_switch_to_arabic_interface_and_arabic_results_read_rtl(page: Any) -> None:
+    page.goto("/")
+    submit_query(page, "الاتجار بالبشر")
+    page.locator("a.ui-switch").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    hit = page.locator(f'li.hit[data-id="{AR_SEED}"]')
+    assert hit.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    snippet = hit.locator("p.snippet").first
+    assert snippet.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    # the choice is remembered: a fresh visit stays in Arabic
+    page.goto("/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_a_french_result_reads_ltr_inside_the_arabic_interface(page: Any) -> None:
+    page.goto("/?ui=ar&q=traite+des+%C3%AAtres+humains")
+    hit = page.locator(f'li.hit[data-id="{FR_SEED}"]')
+    assert hit.evaluate("el => getComputedStyle(el).direction") == "ltr"
+    assert page.evaluate("getComputedStyle(document.documentElement).direction") == "rtl"
+
+
+def test_hostile_document_shows_as_text(page: Any) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:  # an alert() would mean injected script ran
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto("/")
+    submit_query(page, "piratage")
+    hit = page.locator(f'li.hit[data-id="{XSS_ID}"]')
+    assert "<script>alert(1)</script>" in hit.inner_text()
+    hit.locator("h3 a").click()
+    page.wait_for_load_state("load")
+    body = page.locator("article.document").inner_text()
+    assert '"><img src=x onerror=alert(1)>' in body
+    assert page.locator("article.document img").count() == 0
+    assert page.locator("article.document script").count() == 0
+    assert dialogs == []
+
+
+def test_search_works_with_javascript_disabled(browser: Any, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.fill("#q", "الاتجار بالبشر")
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state("domcontentloaded")
+        assert page.locator("li.hit").first.get_attribute("data-id") == AR_SEED
+        page.locator("a.ui-switch").click()  # plain links: no script needed
+        assert page.locator("html").get_attribute("dir") == "rtl"
+    finally:
+        context.close()
+
+
+def test_no_console_errors_and_no_csp_violations(page: Any) -> None:
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto("/?q=port")
+    page.select_option("select[name=sort]", "date")  # the optional script submits the form
+    page.wait_for_url("**sort=date**")
+    assert page.locator("li.hit").count() >= 1
+    assert problems == []

@@ -1,0 +1,199 @@
+"""The real server: uvicorn in its own process, configured from the environment like `serve`.
+
+Also the settings themselves, since they are what a deployment gets wrong first.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_TOKEN, AR_SEED, FR_SEED, ROOT, free_port
+from test_api import assert_error
+
+from web.settings import Settings, SettingsError, parse_duration
+
+# What `fihris serve` does: Settings.from_env(), create_app(settings), uvicorn.run(...).
+SERVE = """
+import uvicorn
+from web.app import create_app
+from web.settings import Settings
+settings = Settings.from_env()
+uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+"""
+
+
+@pytest.fixture(scope="module")
+def server(index_dir: Path, corpus_dir: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FIHRIS_INDEX": str(index_dir),
+        "FIHRIS_CORPUS": str(corpus_dir),
+        "FIHRIS_PORT": str(port),
+        "FIHRIS_HOST": "127.0.0.1",
+    }
+    env.pop("FIHRIS_ADMIN_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become healthy in 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [("traite des êtres humains", FR_SEED), ("الاتجار بالبشر", AR_SEED)],
+)
+def test_the_real_server_answers_searches(server: str, q: str, first: str) -> None:
+    with httpx.Client(base_url=server, timeout=10) as http:
+        data = http.get("/api/search", params={"q": q}).json()
+        assert data["hits"][0]["id"] == first
+        page = http.get("/", params={"q": q})
+        assert page.status_code == 200 and f'data-id="{first}"' in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_real_server_errors_and_admin(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=10) as http:
+        bad = http.get("/api/search", params={"q": "x", "size": "0"})
+        assert bad.status_code == 400 and bad.json()["error"]["parameter"] == "size"
+        # no FIHRIS_ADMIN_TOKEN in this server's environment: admin is off
+        admin = http.post("/api/reindex", headers={"Authorization": "Bearer whatever"})
+        assert admin.status_code == 403 and admin.json()["error"]["code"] == "admin_disabled"
+        assert http.get("/static/fihris.css").headers["content-type"].startswith("text/css")
+
+
+# -- admin: POST /api/reindex -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 401, "unauthorized"),  # no token at all
+        ({"Authorization": "Bearer wrong"}, 401, "unauthorized"),  # wrong token
+        ({"Authorization": f"Basic {ADMIN_TOKEN}"}, 401, "unauthorized"),  # wrong scheme
+        ({"Authorization": f"Bearer {ADMIN_TOKEN}x"}, 401, "unauthorized"),  # a prefix match
+    ],
+)
+def test_reindex_refuses_without_the_token(
+    client: Any, headers: dict[str, str], status: int, code: str
+) -> None:
+    assert assert_error(client.post("/api/reindex", headers=headers), status)["code"] == code
+
+
+def test_reindex_with_the_token_runs_an_update(client: Any, app: Any) -> None:
+    from web.app import services_of
+
+    response = client.post("/api/reindex", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert response.status_code == 202, response.text
+    services_of(app).reindexer.wait(60)
+    last = client.get("/api/status").json()["reindex"]["last_run"]
+    assert last["ok"] is True and last["failed"] == 0, last
+
+
+def test_reindex_is_disabled_without_a_configured_token(settings: Any) -> None:
+    from dataclasses import replace
+
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+
+    app = create_app(replace(settings, admin_token=None))
+    with TestClient(app) as c:
+        response = c.post("/api/reindex", headers={"Authorization": "Bearer anything"})
+        assert assert_error(response, 403)["code"] == "admin_disabled"
+
+
+# -- settings ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30.0), ("10m", 600.0), ("1h", 3600.0), ("2d", 172800.0), ("45", 45.0), ("1.5h", 5400)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10x", "-5m", "0s", "m", "1 h 2"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_settings_defaults_are_safe() -> None:
+    settings = Settings.from_env({})
+    assert settings.host == "127.0.0.1"  # never exposed by default
+    assert settings.admin_token is None and settings.reindex_every is None
+    assert settings.index_dir == ROOT / "var" / "index" and settings.corpus_dir == ROOT / "corpus"
+
+
+def test_settings_from_environment_and_overrides() -> None:
+    env = {
+        "FIHRIS_INDEX": "/srv/index",
+        "FIHRIS_PORT": "9000",
+        "FIHRIS_REINDEX_EVERY": "10m",
+        "FIHRIS_UI_LANG": "ar",
+        "FIHRIS_ADMIN_TOKEN": "a-long-enough-token",
+    }
+    settings = Settings.from_env(env, port=9001, host=None)
+    assert settings.index_dir == Path("/srv/index")
+    assert settings.port == 9001  # an explicit override beats the environment
+    assert settings.host == "127.0.0.1"  # a None override is ignored
+    assert settings.reindex_every == 600.0 and settings.ui_lang == "ar"
+    assert settings.admin_token == "a-long-enough-token"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "hint"),
+    [
+        ("FIHRIS_PORT", "eighty", "whole number"),
+        ("FIHRIS_PORT", "70000", "65535"),
+        ("FIHRIS_REINDEX_EVERY", "often", "10m"),
+        ("FIHRIS_UI_LANG", "en", "fr, ar"),
+        ("FIHRIS_ADMIN_TOKEN", "short", "16"),  # a guessable token is refused
+        ("FIHRIS_MAX_QUERY_LENGTH", "0", "greater than zero"),
+    ],
+)
+def test_a_bad_environment_value_is_named_with_what_is_accepted(
+    variable: str, value: str, hint: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: value})
+    message = str(caught.value)
+    assert variable in message and repr(value) in message and hint in message
+
+
+def test_unknown_override_is_a_programming_error() -> None:
+    bad: dict[str, Any] = {"prot": 1}
+    with pytest.raises(TypeError, match="prot"):
+        Settings.from_env({}, **bad)

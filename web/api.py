@@ -1,0 +1,196 @@
+"""The JSON API: search, documents, status, health, and the admin re-index trigger.
+
+Handlers stay thin: parse with :func:`web.services.parse_request`, call the
+engine, serialise with ``search.serialize`` (the same JSON as ``fihris search
+--json``). Errors are raised, never returned, so ``web.errors`` shapes them all.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from search.serialize import document_to_dict, results_to_dict
+from web.errors import ApiError, ErrorBody
+from web.services import RawParams, Services, index_summary, parse_request
+
+Q = Annotated[
+    str,
+    QueryParameter(description='the query: words, "phrases", -word, OR, prefix*, lang:, title:…'),
+]
+Lang = Annotated[
+    str | None,
+    QueryParameter(
+        description="only documents in this language: fr | ar",
+        schema_extra={"enum": ["fr", "ar"]},
+    ),
+]
+Page = Annotated[
+    str | None,
+    QueryParameter(
+        description="page number, 1–1000 (default 1)",
+        schema_extra={"pattern": "^([1-9][0-9]{0,2}|1000)$"},
+    ),
+]
+Size = Annotated[
+    str | None,
+    QueryParameter(
+        description="hits per page, 1–100 (default 10)",
+        schema_extra={"pattern": "^([1-9][0-9]?|100)$"},
+    ),
+]
+Sort = Annotated[
+    str | None,
+    QueryParameter(
+        description="relevance (default) | date", schema_extra={"enum": ["relevance", "date"]}
+    ),
+]
+From = Annotated[
+    str | None,
+    QueryParameter(name="from", description="earliest date: 2024, 2024-07 or 2024-07-26"),
+]
+To = Annotated[
+    str | None, QueryParameter(name="to", description="latest date, same syntax as from")
+]
+Cross = Annotated[
+    str | None,
+    QueryParameter(
+        description="also search the other language: true (default) | false",
+        schema_extra={"enum": ["true", "false"]},
+    ),
+]
+Exclude = Annotated[
+    list[str] | None,
+    QueryParameter(description="a translation to drop, as LANG:TERM (repeatable), e.g. ar:بشر"),
+]
+
+ERRORS = {
+    400: ResponseSpec(ErrorBody, description="a parameter or the query is invalid"),
+    404: ResponseSpec(ErrorBody, description="no such document"),
+    503: ResponseSpec(ErrorBody, description="the index is missing or unreadable"),
+}
+
+
+def raw_params(
+    q: str | None,
+    lang: str | None,
+    page: str | None,
+    size: str | None,
+    sort: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    cross: str | None,
+    exclude: list[str] | None,
+) -> RawParams:
+    return RawParams(
+        q or "", lang, page, size, sort, date_from, date_to, cross, tuple(exclude or ())
+    )
+
+
+@get(
+    "/api/search",
+    summary="Search the archive",
+    sync_to_thread=True,
+    responses=ERRORS,
+    tags=["search"],
+)
+def api_search(
+    services: NamedDependency[Services],
+    q: Q = "",
+    lang: Lang = None,
+    page: Page = None,
+    size: Size = None,
+    sort: Sort = None,
+    date_from: From = None,
+    date_to: To = None,
+    cross: Cross = None,
+    exclude: Exclude = None,
+) -> dict[str, Any]:
+    """Search the archive: hits with highlighted snippets, facets, suggestion, interpretation."""
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude)
+    results = services.engine.search(parse_request(raw, services.settings))
+    return results_to_dict(results)
+
+
+@get(
+    "/api/documents/{doc_id:path}",
+    summary="One document",
+    sync_to_thread=True,
+    responses=ERRORS,
+    tags=["search"],
+)
+def api_document(
+    services: NamedDependency[Services], doc_id: FromPath[str], q: Q = "", cross: Cross = None
+) -> dict[str, Any]:
+    """One whole document by id; with ``q``, the query's terms are marked in its HTML."""
+    request = parse_request(RawParams(q=q, cross=cross), services.settings)
+    view = services.engine.document(doc_id.removeprefix("/"), q=q or None, cross=request.cross)
+    return document_to_dict(view)
+
+
+@get("/api/status", summary="Index and re-index status", sync_to_thread=True, tags=["service"])
+def api_status(services: NamedDependency[Services]) -> dict[str, Any]:
+    """Documents per language, index generation, last and next re-index run."""
+    return {**index_summary(services), "engine": services.engine.status()}
+
+
+@get(
+    "/healthz",
+    summary="Health check",
+    sync_to_thread=False,
+    tags=["service"],
+    responses={503: ERRORS[503]},
+)
+def healthz(services: NamedDependency[Services]) -> dict[str, Any]:
+    """Liveness and readiness: 200 when an index generation is being served."""
+    summary = index_summary(services)
+    if summary["generation"] is None:
+        raise ApiError(503, "index_unavailable", "no index generation is available")
+    return {"status": "ok", "generation": summary["generation"]}
+
+
+@post(
+    "/api/reindex",
+    summary="Start an incremental re-index",
+    status_code=202,
+    sync_to_thread=False,
+    tags=["admin"],
+    responses={
+        401: ResponseSpec(ErrorBody, description="missing or wrong bearer token"),
+        403: ResponseSpec(ErrorBody, description="admin disabled: no token configured"),
+        409: ResponseSpec(ErrorBody, description="an update is already running"),
+    },
+)
+def api_reindex(
+    services: NamedDependency[Services], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """Start an incremental update now (``Authorization: Bearer <FIHRIS_ADMIN_TOKEN>``)."""
+    token = services.settings.admin_token
+    if token is None:
+        raise ApiError(
+            403,
+            "admin_disabled",
+            "re-indexing over HTTP is disabled: set FIHRIS_ADMIN_TOKEN to enable it",
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # constant-time comparison: the response time must not reveal how much of the token matched
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode("utf-8", "replace"), token.encode("utf-8")
+    ):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid 'Authorization: Bearer <token>' header is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not services.reindexer.trigger():
+        raise ApiError(409, "reindex_running", "an update is already running; see /api/status")
+    return {"status": "started", "status_url": "/api/status"}
+
+
+ROUTES = [api_search, api_document, api_status, healthz, api_reindex]

@@ -1,0 +1,132 @@
+"""Settings of the web service, read from ``FIHRIS_*`` environment variables.
+
+This is the only module that reads the environment (a test enforces it): every
+other module receives a :class:`Settings`, so tests and the CLI can build one
+explicitly and nothing changes behind their back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Final
+
+from index.errors import FihrisError
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
+UI_LANGS: Final = ("fr", "ar")
+_UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+
+
+class SettingsError(FihrisError):
+    """A setting has a value we cannot use; the message names the variable and what is accepted."""
+
+
+def parse_duration(text: str) -> float:
+    """``"30s"``, ``"10m"``, ``"1h"``, ``"1d"`` (or plain seconds) → seconds, strictly positive.
+
+    Raises ``ValueError`` with the accepted syntax, so callers can name the variable or option.
+    """
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"invalid duration {text!r}: expected a number and s, m, h or d (10m)")
+    seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise ValueError(f"invalid duration {text!r}: it must be greater than zero")
+    return seconds
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _port(text: str) -> int:
+    value = _int(text)
+    if not 0 < value < 65536:
+        raise ValueError("accepted: a port between 1 and 65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value <= 0:
+        raise ValueError("it must be a whole number greater than zero")
+    return value
+
+
+def _ui_lang(text: str) -> str:
+    value = text.strip().lower()
+    if value not in UI_LANGS:
+        raise ValueError("accepted: fr, ar")
+    return value
+
+
+def _optional_duration(text: str) -> float | None:
+    if text.strip().lower() in {"", "0", "off", "none", "never"}:
+        return None
+    return parse_duration(text)
+
+
+def _optional_token(text: str) -> str | None:
+    token = text.strip()
+    if token and len(token) < 16:
+        raise ValueError("an admin token must have at least 16 characters")
+    return token or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web service needs to know; immutable so it can be shared freely."""
+
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    host: str = "127.0.0.1"  # loopback by default: exposing the service is a deliberate act
+    port: int = 8000
+    reindex_every: float | None = None  # seconds between incremental updates; None = off
+    admin_token: str | None = None  # POST /api/reindex is disabled without one
+    max_query_length: int = 1000  # characters; longer queries get a 400, not a slow search
+    ui_lang: str = "fr"  # interface language when the request does not choose one
+    max_body_size: int = 64 * 1024  # bytes; the API takes no large bodies
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``), then ``overrides`` on top.
+
+        Overrides are typed values (the CLI's parsed options); ``None`` overrides are ignored.
+        """
+        env = os.environ if environ is None else environ
+        parsers: dict[str, tuple[str, Callable[[str], Any]]] = {
+            "index_dir": ("FIHRIS_INDEX", Path),
+            "corpus_dir": ("FIHRIS_CORPUS", Path),
+            "host": ("FIHRIS_HOST", str.strip),
+            "port": ("FIHRIS_PORT", _port),
+            "reindex_every": ("FIHRIS_REINDEX_EVERY", _optional_duration),
+            "admin_token": ("FIHRIS_ADMIN_TOKEN", _optional_token),
+            "max_query_length": ("FIHRIS_MAX_QUERY_LENGTH", _positive_int),
+            "ui_lang": ("FIHRIS_UI_LANG", _ui_lang),
+        }
+        values: dict[str, Any] = {}
+        for name, (variable, parse) in parsers.items():
+            raw = env.get(variable)
+            if raw is None:
+                continue
+            try:
+                values[name] = parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{variable}={raw!r} is not usable: {exc}") from None
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("index_dir", "corpus_dir"):
+            if name in values:
+                values[name] = Path(values[name])
+        return replace(cls(), **values)
