@@ -11,6 +11,7 @@ index and changes whenever these rules change, so an old index is rebuilt.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import unicodedata
 from collections.abc import Iterator
@@ -28,10 +29,15 @@ Script = Literal["ar", "fr", "num"]
 
 
 def _rules_version() -> str:
-    """A digest of the rule modules: any change to them changes the index format."""
+    """A digest of the rule modules: any change to their code changes the index format.
+
+    The digest is of the syntax tree, not the bytes: reformatting or editing a
+    comment does not force a rebuild of every index and of the lexicon.
+    """
     digest = hashlib.sha256()
     for name in ("text.py", "arabic.py", "french.py", "analysis.py", "fields.py"):
-        digest.update((Path(__file__).parent / name).read_bytes())
+        tree = ast.parse((Path(__file__).parent / name).read_text("utf-8"))
+        digest.update(ast.dump(tree, annotate_fields=False).encode("utf-8"))
     return digest.hexdigest()[:12]
 
 
