@@ -15,20 +15,23 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from whoosh import query as wq
+from whoosh.util.times import datetime_to_long
 
 from index import IndexStore, Manifest, Token
 from search import facets as fc
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
+from search.evaluate import Evaluator
 from search.facets import NO_DATE
 from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
 from search.models import WordTranslation as WordTranslationModel
 from search.query import analysed_terms, compile_query, highlighter, parse
+from search.scoring import Statistics
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, Vocabulary, suggest
 from search.validate import period_end, period_start
@@ -54,6 +57,8 @@ class _Generation:
         self.langs: list[str] = _column(first, "lang", "")
         self.years: list[str] = _column(first, "year", "")
         self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
+        self.sources: list[str] = _column(first, "source", "")
+        self.stats = Statistics(first)
         self._prefixes: dict[str, tuple[list[str], bool]] = {}
         self._vocab: dict[str, Any] = {}
         self._vocab_lock = threading.Lock()
@@ -203,9 +208,13 @@ class SearchEngine:
             if parsed.filters.langs and not langs:
                 shown = f"lang:{parsed.filters.langs[0]} in the query"
                 notes.append(f"{shown} and lang={request.lang} exclude each other: no result")
-        filtered = self._filtered(query, parsed, request)
+        keep = self._filter(gen, parsed, request)
         with gen.searcher() as searcher:
-            matches = fc.collect(searcher, filtered, t0 + TIME_LIMIT_S)
+            evaluator = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S)
+            found = evaluator.run(query)
+            if keep is not None:
+                found = {d: s for d, s in found.items() if keep(d)}
+            matches = fc.Matches(list(found), list(found.values()), evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
@@ -289,19 +298,43 @@ class SearchEngine:
         compiled = compile_query(parsed, gen.expand_prefix, expander)
         return compiled.query, compiled.highlighter, translated, translations, compiled.notes
 
-    def _filtered(self, query: wq.Query, parsed: Any, request: SearchRequest) -> wq.Query:
-        """The query with source and date filters (the language filter is applied after)."""
-        parts = [query]
-        if parsed.filters.sources:
-            parts.append(wq.Or([wq.Term("source", s) for s in parsed.filters.sources]))
+    @staticmethod
+    def _filter(
+        gen: _Generation, parsed: Any, request: SearchRequest
+    ) -> Callable[[int], bool] | None:
+        """Source and date filters as a test on the column arrays (None: no filter).
+
+        Why not query clauses: a date range is hundreds of numeric terms for Whoosh
+        (it was the slowest part of a filtered search), and a filter should not
+        add to the score. The language filter is applied after (see facets).
+        """
+        sources = frozenset(parsed.filters.sources)
         ranges = list(parsed.filters.dates)
         if request.date_from or request.date_to:
             ranges.append((request.date_from, request.date_to))
-        for low, high in ranges:
-            start = period_start(low) if low else None
-            end = period_end(high) if high else None
-            parts.append(wq.DateRange("date", start, end, endexcl=True))
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+        if not sources and not ranges:
+            return None
+        bounds = [
+            (
+                datetime_to_long(period_start(low)) if low else None,
+                datetime_to_long(period_end(high)) if high else None,
+            )
+            for low, high in ranges
+        ]
+        source_of, date_of = gen.sources, gen.dates
+
+        def keep(docnum: int) -> bool:
+            if sources and source_of[docnum] not in sources:
+                return False
+            value = date_of[docnum]
+            return not bounds or (
+                value != NO_DATE
+                and all(
+                    (lo is None or lo <= value) and (hi is None or value < hi) for lo, hi in bounds
+                )
+            )
+
+        return keep
 
     @staticmethod
     def _filters_shown(parsed: Any, request: SearchRequest) -> dict[str, str]:
@@ -330,10 +363,11 @@ class SearchEngine:
         stored = searcher.stored_fields(docnum)
         body = stored.get("body") or ""
         title = stored.get("title") or ""
-        via = False
-        if translated:
-            via = not own.matches(title) and not own.matches(body)
         marks = own.merged(translated) if translated else own
+        found = marks.matches(body) if with_snippets or translated else []
+        via = False
+        if translated:  # own's marks are among the merged ones: no second scan of the body
+            via = not own.matches(title) and not own.matched_by(body, found)
         lang = stored.get("lang") or ""
         return Hit(
             id=stored["id"],
@@ -342,7 +376,7 @@ class SearchEngine:
             title=title,
             date=stored.get("date_text"),
             score=round(float(score), 4),
-            snippets=marks.fragments(body) if with_snippets else (),
+            snippets=marks.fragments(body, matches=found) if with_snippets else (),
             source=stored.get("source"),
             url=stored.get("url"),
             via_translation=via,
@@ -367,7 +401,9 @@ class SearchEngine:
                 query = self._prepare(gen, other, q, False, request.lang, frozenset())[0]
             except SearchError:
                 return 0
-            return fc.count(searcher, self._filtered(query, other, request))
+            found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
+            keep = self._filter(gen, other, request)
+            return len(found) if keep is None else sum(1 for d in found if keep(d))
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
 

@@ -6,6 +6,12 @@ character offsets and its analysed forms, so a mark always covers a whole
 surface word (``بالبشر``, never ``بشر`` inside it) and matches exactly what the
 query matched (stemmed term, exact form, phrase or prefix). The same
 :class:`Highlighter` cuts result snippets and marks a whole document.
+
+Why the scan reads the analysis cache itself (:func:`_scan`) rather than
+building :class:`index.Token` objects: a news article is ~600 words and the
+page shows ten, and making a Token per word was most of a search's time once
+matching got fast. The scan walks the same per-chunk cache ``tokenize`` uses,
+so offsets and forms are identical, and only keeps what a mark needs.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from index import Token, tokenize
+from index import Token
+from index.analysis import chunk_tokens
 from search.models import Fragment
 
 FRAGMENT_CHARS: Final = 250
@@ -51,39 +58,64 @@ class Highlighter:
         """Marked spans of ``text``, in order, never overlapping."""
         if not self:
             return []
-        tokens = tokenize(text) if tokens is None else tokens
-        found: dict[int, Match] = {}
-        for i, tok in enumerate(tokens):
-            if (not tok.stop and tok.term in self.terms) or tok.exact in self.exacts:
-                found[i] = (tok.start, tok.end, tok.term if tok.term in self.terms else tok.exact)
-            elif self.prefixes and any(tok.exact.startswith(p) for p in self.prefixes):
-                prefix = next(p for p in self.prefixes if tok.exact.startswith(p))
-                found[i] = (tok.start, tok.end, prefix + "*")
-        for phrase in self.phrases:
-            width = len(phrase)
-            for i in range(len(tokens) - width + 1):
-                if all(tokens[i + k].exact == phrase[k] for k in range(width)):
-                    key = " ".join(phrase)
-                    for k in range(width):
-                        tok = tokens[i + k]
-                        found[i + k] = (tok.start, tok.end, key)
+        words: list[tuple[int, int, str]] | None = [] if self.phrases else None
+        if tokens is None:
+            found = _scan(text, self.terms, self.exacts, self.prefixes, words)
+        else:
+            found = {}
+            for i, tok in enumerate(tokens):
+                key = _key(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
+                if key is not None:
+                    found[i] = (tok.start, tok.end, key)
+            if words is not None:
+                words.extend((t.start, t.end, t.exact) for t in tokens)
+        if words:
+            exacts = [w[2] for w in words]
+            for phrase in self.phrases:
+                width = len(phrase)
+                key = " ".join(phrase)
+                first = phrase[0]
+                for i in range(len(words) - width + 1):
+                    if exacts[i] == first and exacts[i : i + width] == list(phrase):
+                        for k in range(width):
+                            start, end, _ = words[i + k]
+                            found[i + k] = (start, end, key)
         return [found[i] for i in sorted(found)]
+
+    def matched_by(self, text: str, matches: list[Match]) -> bool:
+        """Whether this highlighter marks one of ``matches``, spans of ``text`` found by a
+        highlighter containing this one (:meth:`merged`): one word analysed per span
+        instead of a second scan of the text."""
+        keys = {" ".join(phrase) for phrase in self.phrases}
+        for start, end, key in matches:
+            if key in keys:
+                return True
+            for _, _, _, term, exact, _, stop in chunk_tokens(text[start:end])[0]:
+                if _key(term, exact, stop, self.terms, self.exacts, self.prefixes) is not None:
+                    return True
+        return False
 
     def mark(self, text: str) -> str:
         """The whole ``text`` HTML-escaped, matched words in ``<mark>``."""
         return render(text, self.matches(text), 0, len(text))
 
     def fragments(
-        self, text: str, limit: int = MAX_FRAGMENTS, size: int = FRAGMENT_CHARS
+        self,
+        text: str,
+        limit: int = MAX_FRAGMENTS,
+        size: int = FRAGMENT_CHARS,
+        matches: list[Match] | None = None,
     ) -> tuple[Fragment, ...]:
         """Up to ``limit`` sentence-aware fragments with the most distinct query terms.
 
         Falls back to the start of the text when nothing matches (a document found
         through its title or a translation still gets a readable snippet).
+        ``matches``: this highlighter's :meth:`matches` of ``text``, if already known.
         """
         if not text.strip():
             return ()
-        matches = self.matches(text)
+        if matches is None:
+            matches = self.matches(text)
         if not matches:
             start, end = _window(text, 0, 0, size)
             return (_fragment(text, [], start, end),)
@@ -108,6 +140,54 @@ class Highlighter:
             seen |= {m[2] for m in best[2]}
         chosen.sort(key=lambda c: c[0])
         return tuple(_fragment(text, inside, start, end) for start, end, inside in chosen)
+
+
+def _key(
+    term: str,
+    exact: str,
+    stop: bool,
+    terms: frozenset[str],
+    exacts: frozenset[str],
+    prefixes: tuple[str, ...],
+) -> str | None:
+    """What a word is marked for: its stemmed term, its exact form or a prefix (or None)."""
+    if (not stop and term in terms) or exact in exacts:
+        return term if term in terms else exact
+    for prefix in prefixes:
+        if exact.startswith(prefix):
+            return prefix + "*"
+    return None
+
+
+def _scan(
+    text: str,
+    terms: frozenset[str],
+    exacts: frozenset[str],
+    prefixes: tuple[str, ...],
+    words: list[tuple[int, int, str]] | None,
+) -> dict[int, Match]:
+    """Marks by word index, as ``tokenize(text)`` numbers the words (stop words included).
+
+    ``words`` (if given) receives every word's (start, end, exact form), for phrases.
+    """
+    found: dict[int, Match] = {}
+    find = text.find
+    end = 0
+    i = 0
+    for chunk in text.split():
+        start = find(chunk, end)
+        end = start + len(chunk)
+        for _, lo, hi, term, exact, _, stop in chunk_tokens(chunk)[0]:
+            if (not stop and term in terms) or exact in exacts:
+                found[i] = (start + lo, start + hi, term if term in terms else exact)
+            elif prefixes:
+                key = _key(term, exact, stop, terms, exacts, prefixes)
+                if key is not None:
+                    found[i] = (start + lo, start + hi, key)
+            if words is not None:
+                words.append((start + lo, start + hi, exact))
+            i += 1
+    return found
 
 
 def _sentences(text: str) -> Iterable[tuple[int, int]]:

@@ -1,0 +1,238 @@
+"""Per-generation term statistics: postings as flat arrays and their BM25F scores.
+
+Why our own scoring instead of Whoosh's matchers: a Whoosh term matcher scores
+one posting at a time through four layers of Python objects (matcher, scorer,
+``doc_field_length``, column reader), which was ~90 % of a search. Every number
+in the BM25F score of a term in a document is fixed for a generation: the
+term's idf, the field's average length, the document's field length and the
+posting weight. So each term is read once per generation into three arrays
+(docnums, weights, scores), kept in a bounded LRU cache, and a query becomes
+dictionary and set operations over them (:mod:`search.evaluate`).
+
+The numbers are Whoosh's own, so rankings do not change: ``bm25`` and the idf
+``log(N / (df + 1)) + 1`` of :class:`whoosh.scoring.BM25F`, field lengths read
+from the same length column (the same lossy byte encoding), posting weights as
+indexed (a title posting weighs twice its frequency). Deleted documents of a
+segment are left out, as Whoosh's ``FilterMatcher`` does.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from math import log
+from typing import Any, Final
+
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+#: Postings kept in the per-generation cache (≈ 24 bytes each, values excluded).
+CACHE_POSTINGS: Final = 2_000_000
+#: A term with fewer postings than this is cheap to read again: counted as this many.
+_MIN_COST: Final = 16
+_LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
+
+
+@dataclass(slots=True)
+class Postings:
+    """One term of one field over the whole generation (global docnums, ascending)."""
+
+    docnums: array[int]
+    weights: array[float]
+    scores: array[float]  # BM25F of the term alone in each document
+    values: list[bytes] | None = None  # encoded positions, read only for phrases
+
+    def scored(self, boost: float = 1.0) -> dict[int, float]:
+        """``{docnum: score}`` (a fresh dict the caller may change)."""
+        if boost == 1.0:
+            return dict(zip(self.docnums, self.scores, strict=True))
+        return {d: s * boost for d, s in zip(self.docnums, self.scores, strict=True)}
+
+
+_EMPTY = Postings(array("q"), array("d"), array("d"), [])
+
+
+class Statistics:
+    """What BM25F needs for one generation, and the term cache. Thread-safe.
+
+    Reading postings needs a searcher (its file handles are not shared between
+    threads), so every method takes the caller's borrowed searcher.
+    """
+
+    def __init__(self, searcher: Any) -> None:
+        self.doc_count = int(searcher.doc_count_all())
+        weighting = searcher.weighting
+        self.k1 = float(weighting.K1) if isinstance(weighting, BM25F) else 1.2
+        self._b = weighting if isinstance(weighting, BM25F) else None
+        self._avgfl: dict[str, float] = {}
+        self._lengths: dict[str, list[int]] = {}
+        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cached = 0
+        self._lock = threading.Lock()
+
+    # -- per field --------------------------------------------------------------------
+    def b(self, field: str) -> float:
+        if self._b is None:
+            return 0.75
+        return float(self._b._field_B.get(field, self._b.B))
+
+    def avg_length(self, searcher: Any, field: str) -> float:
+        value = self._avgfl.get(field)
+        if value is None:
+            value = float(searcher.avg_field_length(field) or 1)
+            self._avgfl[field] = value
+        return value
+
+    def lengths(self, searcher: Any, field: str) -> list[int]:
+        """The field length of every document by global docnum (1 when absent)."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = []
+            for sub, _ in searcher.leaf_searchers():
+                found.extend(_segment_lengths(sub.reader(), field))
+            self._lengths[field] = found
+        return found
+
+    def idf(self, doc_frequency: float) -> float:
+        return log(self.doc_count / (doc_frequency + 1)) + 1
+
+    def bm25(self, searcher: Any, field: str) -> Any:
+        """``score(idf, tf, docnum)`` for ``field``: Whoosh's ``bm25`` with our lengths."""
+        lengths = self.lengths(searcher, field)
+        k1, b, avgfl = self.k1, self.b(field), self.avg_length(searcher, field)
+
+        def score(idf: float, tf: float, docnum: int) -> float:
+            # The expression of whoosh.scoring.bm25, operation for operation.
+            return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / avgfl)))
+
+        return score
+
+    # -- per term ---------------------------------------------------------------------
+    def postings(self, searcher: Any, field: str, text: str, values: bool = False) -> Postings:
+        """The term's postings, from the cache or read once (with positions if ``values``)."""
+        key = (field, text)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+        if found is not None and (found.values is not None or not values):
+            return found
+        found = self._read(searcher, field, text, values)
+        cost = max(len(found.docnums), _MIN_COST) * (3 if found.values is not None else 1)
+        with self._lock:
+            previous = self._cache.pop(key, None)
+            if previous is not None:
+                self._cached -= _cost(previous)
+            self._cache[key] = found
+            self._cached += cost
+            while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cached -= _cost(old)
+        return found
+
+    def doc_frequency(self, searcher: Any, field: str, text: str) -> int:
+        """Whoosh's doc frequency (deleted documents included, as its idf counts them)."""
+        try:
+            btext = searcher.schema[field].to_bytes(text)
+        except (KeyError, ValueError):
+            return 0
+        if (field, btext) not in searcher.reader():
+            return 0
+        return int(searcher.doc_frequency(field, btext))
+
+    def _read(self, searcher: Any, field: str, text: str, values: bool) -> Postings:
+        try:
+            btext = searcher.schema[field].to_bytes(text)
+        except (KeyError, ValueError):
+            return _EMPTY
+        docnums: array[int] = array("q")
+        weights: array[float] = array("d")
+        encoded: list[bytes] | None = [] if values else None
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if (field, btext) in reader:
+                _read_segment(reader, field, btext, offset, docnums, weights, encoded)
+        if not docnums:
+            return _EMPTY
+        idf = self.idf(self.doc_frequency(searcher, field, text))
+        score = self.bm25(searcher, field)
+        scores = array("d", map(score, [idf] * len(docnums), weights, docnums))
+        return Postings(docnums, weights, scores, encoded)
+
+
+def _cost(postings: Postings) -> int:
+    return max(len(postings.docnums), _MIN_COST) * (3 if postings.values is not None else 1)
+
+
+def _segment_lengths(reader: Any, field: str) -> Iterable[int]:
+    """One segment's field lengths, read from its length column in one go."""
+    count = reader.doc_count_all()
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    except AttributeError:  # another codec: the public, slower path
+        return [reader.doc_field_length(d, field, 1) or 1 for d in range(count)]
+    if column is None:
+        return [1] * count
+    table = _LENGTH_OF_BYTE
+    return [table[b] if b else 1 for b in column]
+
+
+def _read_segment(
+    reader: Any,
+    field: str,
+    btext: bytes,
+    offset: int,
+    docnums: array[int],
+    weights: array[float],
+    encoded: list[bytes] | None,
+) -> None:
+    """Append one segment's postings; whole blocks at a time when the codec allows."""
+    terms = getattr(reader, "_terms", None)
+    if terms is None:  # not a segment reader: its postings() filters deletions itself
+        matcher, deleted = reader.postings(field, btext), None
+    else:
+        matcher = terms.matcher(field, btext, reader.schema[field].format)
+        deleted = reader.deleted_docs_set if reader.has_deletions() else None
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            if encoded is not None:
+                matcher._read_values()
+            _append(matcher._ids, matcher._weights, matcher._values, offset, deleted,
+                    docnums, weights, encoded)  # fmt: skip
+            matcher._next_block()
+        return
+    ids, ws, vs = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        ws.append(matcher.weight())
+        vs.append(matcher.value() if encoded is not None else b"")
+        matcher.next()
+    _append(ids, ws, vs, offset, deleted, docnums, weights, encoded)
+
+
+def _append(
+    ids: Sequence[int],
+    ws: Sequence[float],
+    vs: Sequence[bytes] | None,
+    offset: int,
+    deleted: Any,
+    docnums: array[int],
+    weights: array[float],
+    encoded: list[bytes] | None,
+) -> None:
+    if deleted:
+        keep = [i for i, d in enumerate(ids) if d not in deleted]
+        ids = [ids[i] for i in keep]
+        ws = [ws[i] for i in keep]
+        vs = [vs[i] for i in keep] if vs is not None else None
+    docnums.fromlist([d + offset for d in ids] if offset else list(ids))
+    weights.fromlist([float(w) for w in ws])
+    if encoded is not None and vs is not None:
+        encoded.extend(vs)
