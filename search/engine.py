@@ -24,13 +24,14 @@ from whoosh.util.times import datetime_to_long
 
 from index import IndexStore, Manifest, Token
 from search import facets as fc
+from search.compile import compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator
 from search.facets import NO_DATE
 from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
 from search.models import WordTranslation as WordTranslationModel
-from search.query import analysed_terms, compile_query, highlighter, parse
+from search.query import analysed_terms, highlighter, parse
 from search.scoring import Statistics
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, Vocabulary, suggest

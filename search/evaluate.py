@@ -134,21 +134,30 @@ class Evaluator:
 
     # -- leaves ---------------------------------------------------------------------------
     def _phrase(self, field: str, words: Sequence[str]) -> Scores:
-        """Documents with ``words`` at consecutive positions; score = sum of the words'."""
+        """Documents with ``words`` at consecutive positions; score = sum of the words'.
+
+        Cached per generation like a term: decoding positions is the costly part.
+        """
+        key = tuple(words)
+        cached = self.stats.phrase(field, key)
+        if cached is not None:
+            return cached
         lists = [self.stats.postings(self.searcher, field, w, values=True) for w in words]
-        if any(not p.docnums for p in lists):
-            return {}
-        rarest = min(range(len(lists)), key=lambda i: len(lists[i].docnums))
         out: Scores = {}
-        for d in lists[rarest].docnums:
-            places = [_find(p, d) for p in lists]
-            if any(i < 0 for i in places):
-                continue
-            if _consecutive([_positions(p, i) for p, i in zip(lists, places, strict=True)]):
-                total = 0.0
-                for p, i in zip(lists, places, strict=True):
-                    total += p.scores[i]
-                out[d] = total
+        if all(p.docnums for p in lists):
+            rarest = min(lists, key=lambda p: len(p.docnums))
+            candidates = set(rarest.docnums)
+            for p in lists:
+                if p is not rarest:
+                    candidates.intersection_update(p.docnums)
+            for d in sorted(candidates):
+                places = [_find(p, d) for p in lists]
+                if _consecutive([_positions(p, i) for p, i in zip(lists, places, strict=True)]):
+                    total = 0.0
+                    for p, i in zip(lists, places, strict=True):
+                        total += p.scores[i]
+                    out[d] = total
+        self.stats.keep_phrase(field, key, out)
         return out
 
     def _psq(self, field: str, translations: Sequence[tuple[str, float]], boost: float) -> Scores:

@@ -31,6 +31,8 @@ from whoosh.util.numeric import byte_to_length
 
 #: Postings kept in the per-generation cache (≈ 24 bytes each, values excluded).
 CACHE_POSTINGS: Final = 2_000_000
+#: Phrase results kept per generation (a phrase is a compound term: its matches are fixed).
+CACHE_PHRASES: Final = 512
 #: A term with fewer postings than this is cheap to read again: counted as this many.
 _MIN_COST: Final = 16
 _LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
@@ -71,6 +73,7 @@ class Statistics:
         self._lengths: dict[str, list[int]] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
+        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], dict[int, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- per field --------------------------------------------------------------------
@@ -132,6 +135,20 @@ class Statistics:
                 _, old = self._cache.popitem(last=False)
                 self._cached -= _cost(old)
         return found
+
+    def phrase(self, field: str, words: tuple[str, ...]) -> dict[int, float] | None:
+        """A phrase's cached ``{docnum: score}`` (a copy), or None."""
+        with self._lock:
+            found = self._phrases.get((field, words))
+            if found is not None:
+                self._phrases.move_to_end((field, words))
+        return dict(found) if found is not None else None
+
+    def keep_phrase(self, field: str, words: tuple[str, ...], scores: dict[int, float]) -> None:
+        with self._lock:
+            self._phrases[(field, words)] = dict(scores)
+            while len(self._phrases) > CACHE_PHRASES:
+                self._phrases.popitem(last=False)
 
     def doc_frequency(self, searcher: Any, field: str, text: str) -> int:
         """Whoosh's doc frequency (deleted documents included, as its idf counts them)."""

@@ -1,0 +1,194 @@
+"""Compilation of a parsed query into the index query the engine evaluates.
+
+Why a tree of Whoosh query objects: it is a well-known, printable structure
+(``Term``, ``And``, ``Or``, ``AndMaybe``, ``AndNot``, ``Phrase``) that the
+cross-language seam already speaks (its PSQ clauses are Whoosh queries), and
+:mod:`search.evaluate` evaluates exactly these node types with its own set
+operations, falling back to Whoosh for anything else.
+
+How words are searched: a word matches its stemmed term in title or body,
+with a bonus when its exact form matches too (``AndMaybe``); a phrase matches
+exact forms word for word; a prefix expands to the most frequent exact forms
+it starts (at most :data:`MAX_PREFIX_TERMS` for a whole query, so a query of
+many prefixes stays bounded, with a note saying so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from whoosh import query as wq
+
+from index import Token
+from search.errors import InvalidQuery
+from search.snippets import Highlighter
+from search.syntax import Group, Node, Not, ParsedQuery, Phrase, Word, highlighter, render
+
+#: Expanded prefix terms in a whole query (each prefix is also capped by the engine).
+MAX_PREFIX_TERMS: Final = 1000
+
+#: Expands a prefix (exact form) into at most MAX_EXPANSION index terms; True if capped.
+PrefixExpander = Callable[[str], tuple[list[str], bool]]
+#: Cross-language hook: given a group's plain words, (first, last, extra clause) spans.
+WordsExpander = Callable[[Sequence[Token]], list[tuple[int, int, wq.Query]]]
+
+
+@dataclass
+class Compiled:
+    """The Whoosh query of a parsed query, and what to highlight in its results."""
+
+    query: wq.Query
+    highlighter: Highlighter
+    notes: list[str]
+
+
+class _Compiler:
+    def __init__(
+        self, parsed: ParsedQuery, prefixes: PrefixExpander, words: WordsExpander | None
+    ) -> None:
+        self.parsed, self.prefixes, self.expander = parsed, prefixes, words
+        self.notes: list[str] = []
+        self.budget = MAX_PREFIX_TERMS  # expanded prefix terms left for this query
+
+    def group(self, group: Group, top: bool = False) -> wq.Query | None:
+        if group.op == "or":
+            parts = []
+            for child in group.children:
+                if isinstance(child, Not):
+                    self.notes.append(
+                        f"'{render(child)}' ignored: an exclusion cannot be an OR choice"
+                    )
+                    continue
+                part = self.node(child)
+                if part is not None:
+                    parts.append(part)
+            return None if not parts else parts[0] if len(parts) == 1 else wq.Or(parts)
+        plain = [c for c in group.children if isinstance(c, Word) and _plain(c)]
+        positives = self.words([t for w in plain for t in w.tokens])
+        negatives: list[wq.Query] = []
+        for child in group.children:
+            if isinstance(child, Not):
+                negative = self.negative(child.child)
+                if negative is not None:
+                    negatives.append(negative)
+            elif not (isinstance(child, Word) and _plain(child)):
+                part = self.node(child)
+                if part is not None:
+                    positives.append(part)
+        if not positives:
+            if negatives and not top:
+                self.notes.append("an exclusion alone in parentheses was ignored")
+            return None
+        positive = positives[0] if len(positives) == 1 else wq.And(positives)
+        if negatives:
+            return wq.AndNot(positive, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+        return positive
+
+    def node(self, node: Node) -> wq.Query | None:
+        if isinstance(node, Group):
+            return self.group(node)
+        if isinstance(node, Phrase):
+            return phrase_clause(node)
+        if isinstance(node, Word):
+            clauses = [self.term(t, node.title_only) for t in node.tokens[:-1] if not t.stop]
+            last = node.tokens[-1]
+            if node.prefix:
+                clauses.append(self.prefix(last.exact, node.title_only))
+            elif not last.stop or self.parsed.stop_only:
+                clauses.append(self.term(last, node.title_only))
+            return None if not clauses else clauses[0] if len(clauses) == 1 else wq.And(clauses)
+        return None
+
+    def words(self, tokens: list[Token]) -> list[wq.Query]:
+        """One clause per word; spans the expander translates become (own OR translation)."""
+        stop_only = self.parsed.stop_only
+        spans = self.expander(tokens) if self.expander and tokens and not stop_only else []
+        covered: dict[int, tuple[int, wq.Query]] = {first: (last, q) for first, last, q in spans}
+        out: list[wq.Query] = []
+        i = 0
+        while i < len(tokens):
+            if i in covered:
+                last, extra = covered[i]
+                own = [self.term(t) for t in tokens[i:last] if not t.stop]
+                mine = own[0] if len(own) == 1 else wq.And(own) if own else None
+                out.append(wq.Or([mine, extra]) if mine is not None else extra)
+                i = last
+                continue
+            if stop_only or not tokens[i].stop:
+                out.append(self.term(tokens[i]))
+            i += 1
+        return out
+
+    def term(self, tok: Token, title_only: bool = False) -> wq.Query:
+        """Stemmed term in title/body, plus a bonus when the exact form matches too."""
+        exact = _fields(["title_exact"] if title_only else ["title_exact", "body_exact"], tok.exact)
+        if tok.stop or self.parsed.stop_only:
+            return exact
+        stem = _fields(["title"] if title_only else ["title", "body"], tok.term)
+        return wq.AndMaybe(stem, exact)
+
+    def prefix(self, prefix: str, title_only: bool) -> wq.Query:
+        if self.budget <= 0:
+            self.notes.append(f"'{prefix}*' ignored: the query has too many prefixes")
+            return wq.NullQuery
+        terms, capped = self.prefixes(prefix)
+        if len(terms) > self.budget:
+            terms, capped = terms[: self.budget], True
+        self.budget -= len(terms)
+        if capped:
+            self.notes.append(f"'{prefix}*' matches many words: only the {len(terms)} most common")
+        if not terms:
+            return wq.NullQuery
+        fields = ["title_exact"] if title_only else ["title_exact", "body_exact"]
+        return wq.Or([wq.Term(f, t) for f in fields for t in terms])
+
+    def negative(self, node: Node) -> wq.Query | None:
+        if isinstance(node, Word) and not node.prefix:
+            parts = [
+                wq.Or(
+                    [
+                        _fields(["title", "body"], t.term),
+                        _fields(["title_exact", "body_exact"], t.exact),
+                    ]
+                )
+                for t in node.tokens
+                if not t.stop
+            ] or [_fields(["title_exact", "body_exact"], t.exact) for t in node.tokens]
+            return parts[0] if len(parts) == 1 else wq.And(parts)
+        return self.node(node)
+
+
+def _plain(word: Word) -> bool:
+    return not word.prefix and not word.title_only
+
+
+def _fields(fields: list[str], text: str) -> wq.Query:
+    terms = [wq.Term(f, text) for f in fields]
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def phrase_clause(phrase: Phrase) -> wq.Query:
+    """Exact forms, word for word (stop words included) in the exact fields."""
+    words = [t.exact for t in phrase.tokens]
+    fields = ["title_exact"] if phrase.title_only else ["title_exact", "body_exact"]
+    if len(words) == 1:
+        return _fields(fields, words[0])
+    parts = [wq.Phrase(f, words) for f in fields]
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def compile_query(
+    parsed: ParsedQuery, prefixes: PrefixExpander, words: WordsExpander | None = None
+) -> Compiled:
+    """The Whoosh query (filters excluded: the engine adds them) and the highlighter."""
+    compiler = _Compiler(parsed, prefixes, words)
+    query = compiler.group(parsed.root, top=True)
+    if query is None:
+        raise InvalidQuery(
+            f"the query '{parsed.text.strip()}' has no word left to search for once common "
+            "words and exclusions are set aside",
+            "q",
+        )
+    return Compiled(query, highlighter(parsed), compiler.notes)
