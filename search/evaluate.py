@@ -136,26 +136,42 @@ class Evaluator:
     def _phrase(self, field: str, words: Sequence[str]) -> Scores:
         """Documents with ``words`` at consecutive positions; score = sum of the words'.
 
-        Cached per generation like a term: decoding positions is the costly part.
+        Cached per generation like a term: decoding positions is the costly part. Each
+        distinct word's positions are decoded once per candidate document, and the
+        deadline is checked as candidates go (a stopped phrase keeps what it found,
+        and is not cached).
         """
         key = tuple(words)
         cached = self.stats.phrase(field, key)
         if cached is not None:
             return cached
-        lists = [self.stats.postings(self.searcher, field, w, values=True) for w in words]
+        distinct = list(dict.fromkeys(words))
+        lists = {w: self.stats.postings(self.searcher, field, w, values=True) for w in distinct}
         out: Scores = {}
-        if all(p.docnums for p in lists):
-            rarest = min(lists, key=lambda p: len(p.docnums))
+        if all(p.docnums for p in lists.values()):
+            rarest = min(lists.values(), key=lambda p: len(p.docnums))
             candidates = set(rarest.docnums)
-            for p in lists:
+            for p in lists.values():
                 if p is not rarest:
                     candidates.intersection_update(p.docnums)
-            for d in sorted(candidates):
-                places = [_find(p, d) for p in lists]
-                if _consecutive([_positions(p, i) for p, i in zip(lists, places, strict=True)]):
+            for n, d in enumerate(sorted(candidates)):
+                if not n & 63 and self.expired():
+                    return out
+                places = {w: _find(p, d) for w, p in lists.items()}
+                decoded: dict[str, list[int]] = {}
+                starts: set[int] | None = None
+                for k, w in enumerate(words):
+                    at = decoded.get(w)
+                    if at is None:
+                        at = decoded[w] = _positions(lists[w], places[w])
+                    shifted = {p - k for p in at}
+                    starts = shifted if starts is None else starts & shifted
+                    if not starts:
+                        break
+                if starts:
                     total = 0.0
-                    for p, i in zip(lists, places, strict=True):
-                        total += p.scores[i]
+                    for w in words:
+                        total += lists[w].scores[places[w]]
                     out[d] = total
         self.stats.keep_phrase(field, key, out)
         return out
@@ -210,9 +226,3 @@ def _positions(postings: Postings, i: int) -> list[int]:
     if not value.endswith(b"."):
         value += b"."
     return list(accumulate(loads(value[_INT_SIZE:])))
-
-
-def _consecutive(positions: list[list[int]]) -> bool:
-    """True if word k occurs at p + k for some p (what ``SpanNear2`` with slop 1 finds)."""
-    rest = [set(p) for p in positions[1:]]
-    return any(all(p + k in at for k, at in enumerate(rest, 1)) for p in positions[0])

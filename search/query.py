@@ -46,6 +46,9 @@ from search.validate import parse_date_filter
 
 MAX_QUERY_LENGTH: Final = 1000
 MAX_WORDS: Final = 64
+#: Parentheses nested deeper than this are refused: every level is a recursion of the
+#: parser, the compiler and the evaluator, and no real query needs more.
+MAX_DEPTH: Final = 16
 MIN_PREFIX: Final = 2
 
 LANG_VALUES: Final = {
@@ -63,6 +66,7 @@ class _Parser:
         self.sources: list[str] = []
         self.dates: list[tuple[str | None, str | None]] = []
         self.words = 0
+        self.dropped: list[str] = []  # words beyond MAX_WORDS (one note for all of them)
 
     def peek(self) -> Lexeme | None:
         return self.lex[self.i] if self.i < len(self.lex) else None
@@ -116,6 +120,11 @@ class _Parser:
         title = fieldname == "title"
         node: Node | None
         if lx.kind == "(":
+            if depth >= MAX_DEPTH:
+                raise InvalidQuery(
+                    f"parentheses are nested more than {MAX_DEPTH} levels deep: simplify the query",
+                    "q",
+                )
             node = self.sequence(depth + 1)
             if self.peek() is None:
                 self.notes.append("unclosed '(' closed at the end")
@@ -148,7 +157,7 @@ class _Parser:
                 self.notes.append(f"'{text}' ignored: no letter or digit")
             return None
         if self.words >= MAX_WORDS:
-            self.notes.append(f"'{text}' ignored: at most {MAX_WORDS} words are searched")
+            self.dropped.append(text)
             return None
         if prefix and len(tokens[-1].exact) < MIN_PREFIX:
             raise InvalidQuery(
@@ -199,6 +208,13 @@ def parse(q: str) -> ParsedQuery:
         notes.append("invisible control or formatting characters removed")
     parser = _Parser(text, lex(text, notes), notes)
     root = parser.sequence(0)
+    if parser.dropped:
+        shown = ", ".join(f"'{w}'" for w in parser.dropped[:3])
+        more = "…" if len(parser.dropped) > 3 else ""
+        notes.append(
+            f"{len(parser.dropped)} words ignored ({shown}{more}): "
+            f"at most {MAX_WORDS} words are searched"
+        )
     filters = Filters(tuple(parser.langs), tuple(parser.sources), tuple(parser.dates))
     if not root.children and any(lx.kind == "op" for lx in parser.lex):
         # Only operator words ("ou", "OR"): search them as words rather than refuse.

@@ -13,7 +13,7 @@ import pytest
 
 from index import build_index, update_index
 from search import NoTranslation, SearchEngine, SearchResults, validate_request
-from search.errors import DocumentNotFound, InvalidQuery
+from search.errors import DocumentNotFound, InvalidQuery, SearchError
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -129,6 +129,67 @@ def test_invalid_queries(engine: SearchEngine, q: str, message: str) -> None:
     with pytest.raises(InvalidQuery) as err:
         run(engine, q)
     assert message in err.value.message
+
+
+# -- bounded query time: pathological queries answer with a 400 or a flagged result ------
+PREFIXES = " ".join(f"{a}{b}*" for a in "pcmtr" for b in "aeiou")  # 25 two-letter prefixes
+
+
+@pytest.mark.parametrize(
+    ("q", "error"),
+    [
+        (" ".join(["a*", "b*", "c*"] * 334), "at most 1000"),  # a thousand wildcards
+        ("port " * 2000, "at most 1000"),  # a 10,000-character query
+        ("(" * 40 + "port" + ")" * 40, "nested more than"),  # parser recursion
+        ("p* port", "too short"),  # one-letter prefix: would expand to everything
+    ],
+)
+def test_pathological_queries_are_refused(engine: SearchEngine, q: str, error: str) -> None:
+    with pytest.raises(SearchError) as err:
+        run(engine, q)
+    assert error in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("q", "limits", "note", "subset"),
+    [
+        # more words than MAX_WORDS: one note, the first 64 searched (the others ignored)
+        (" ".join(["port"] * 70), {}, "6 words ignored", False),
+        (PREFIXES + " " + PREFIXES + " " + PREFIXES, {}, "words ignored", False),
+        # the query-wide cap on expanded prefix terms: the prefixes past it are ignored
+        ("po* co* ta*", {"search.compile.MAX_PREFIX_TERMS": 1}, "too many prefixes", False),
+        ("po*", {"search.compile.MAX_PREFIX_TERMS": 1}, "only the 1 most common", True),
+        # the per-prefix cap
+        ("po*", {"search.engine.MAX_EXPANSION": 1}, "only the 1 most common", True),
+        # the time limit on collection: stopped at once, flagged, never a wrong match
+        ("port OR Tanger", {"search.engine.TIME_LIMIT_S": -1.0}, "results are partial", True),
+        ("port -Tanger", {"search.engine.TIME_LIMIT_S": -1.0}, "results are partial", True),
+        ('"port de Tanger" OR port', {"search.engine.TIME_LIMIT_S": -1.0}, "partial", True),
+    ],
+)
+def test_pathological_queries_are_truncated_and_flagged(
+    index_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    limits: dict[str, float],
+    note: str,
+    subset: bool,
+) -> None:
+    full = SearchEngine(index_dir, cross_language=NoTranslation())
+    try:
+        complete = {h.id for h in run(full, q, size="50").hits}
+    finally:
+        full.close()
+    for target, value in limits.items():
+        monkeypatch.setattr(target, value)
+    fresh = SearchEngine(index_dir, cross_language=NoTranslation())  # no cached expansion
+    try:
+        results = run(fresh, q, size="50")
+    finally:
+        fresh.close()
+    assert any(note in n for n in results.interpretation.notes), results.interpretation.notes
+    if subset:  # truncated, not widened: every result still matches the whole query
+        assert {h.id for h in results.hits} <= complete
 
 
 def test_paging(engine: SearchEngine) -> None:
