@@ -221,11 +221,10 @@ class SearchEngine:
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
                 )
             allowed = langs if (request.lang or parsed.filters.langs) else None
-            kept = [
-                i
-                for i, d in enumerate(matches.docnums)
-                if allowed is None or gen.langs[d] in allowed
-            ]
+            if allowed is None:
+                kept = list(range(len(matches.docnums)))
+            else:
+                kept = [i for i, d in enumerate(matches.docnums) if gen.langs[d] in allowed]
             facets = fc.facets(matches, kept, gen.langs, gen.years)
             scores = matches.scores
             cross_active = bool(translations) and (allowed is None or len(allowed) > 1)

@@ -190,8 +190,13 @@ class Evaluator:
         if not tf:
             return {}
         idf = (log(stats.doc_count / (df + 1)) + 1) * boost
-        score = stats.bm25(searcher, field)
-        return {d: score(idf, w, d) for d, w in tf.items()}
+        lengths = stats.lengths(searcher, field)
+        k1, b, avgfl = stats.k1, stats.b(field), stats.avg_length(searcher, field)
+        # whoosh.scoring.bm25, operation for operation, inlined (one call per document less)
+        return {
+            d: idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+            for d, w in tf.items()
+        }
 
     def _whoosh(self, q: wq.Query) -> Scores:
         """Any other query: Whoosh's matcher, collected with the same deadline."""

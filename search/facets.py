@@ -70,8 +70,9 @@ def facets(
     matches: Matches, kept: Sequence[int], langs: Sequence[str], years: Sequence[str]
 ) -> Facets:
     """Language counts over every match; year counts over the language-filtered ``kept``."""
-    by_lang = Counter(langs[d] for d in matches.docnums)
-    by_year = Counter(years[matches.docnums[i]] for i in kept)
+    docnums = matches.docnums
+    by_lang = Counter(map(langs.__getitem__, docnums))
+    by_year = Counter(map(years.__getitem__, map(docnums.__getitem__, kept)))
     return Facets(
         lang=tuple(
             FacetValue(v, n) for v, n in sorted(by_lang.items(), key=lambda x: (-x[1], x[0]))
@@ -88,17 +89,21 @@ def normalise_per_lang(
     Why: BM25 scores of a translated (PSQ) query and of the original query are on
     different scales, so raw scores would let one language drown the other.
     """
-    best: dict[str, float] = {}
-    for i in kept:
-        lang = langs[matches.docnums[i]]
-        best[lang] = max(best.get(lang, 0.0), matches.scores[i])
+    docnums = matches.docnums
     scores = list(matches.scores)
+    by_lang: dict[str, list[int]] = {}
     for i in kept:
-        top = best[langs[matches.docnums[i]]]
-        lang = langs[matches.docnums[i]]
-        scores[i] = (scores[i] / top if top > 0 else 0.0) * (
-            1.0 if lang == home else CROSS_DISCOUNT
-        )
+        lang = langs[docnums[i]]
+        group = by_lang.get(lang)
+        if group is None:
+            by_lang[lang] = [i]
+        else:
+            group.append(i)
+    for lang, group in by_lang.items():
+        top = max(0.0, max(map(scores.__getitem__, group)))
+        factor = 1.0 if lang == home else CROSS_DISCOUNT
+        for i in group:
+            scores[i] = (scores[i] / top if top > 0 else 0.0) * factor
     return scores
 
 
@@ -118,4 +123,9 @@ def rank(
             return (value != NO_DATE, value if value != NO_DATE else 0, scores[i])
 
         return heapq.nlargest(limit, kept, key=key)
+    if len(kept) > 4 * limit > 0:
+        # Only documents scoring at least the limit-th best score can be in the top: find
+        # that score with a keyless (C) selection, then break ties on the few left.
+        cutoff = heapq.nlargest(limit, map(scores.__getitem__, kept))[-1]
+        kept = [i for i in kept if scores[i] >= cutoff]
     return heapq.nlargest(limit, kept, key=lambda i: (scores[i], -docnums[i]))
