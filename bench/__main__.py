@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
-    parser.add_argument("--only", choices=["indexing", "search"], default=None)
+    parser.add_argument("--only", choices=["indexing", "search", "translation"], default=None)
     args = parser.parse_args(argv)
 
     notes = []
@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"search benchmark unavailable: {exc}")
         else:
             results["benchmarks"]["search"] = bench_search(notes)
+    if args.only in (None, "search", "translation"):
+        from bench.searching import QUERIES
+        from bench.translation import bench_translation
+
+        results["benchmarks"]["translation"] = bench_translation(slice_docs, QUERIES)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     print(_table(results))

@@ -61,7 +61,12 @@ class _Compiler:
                         f"'{render(child)}' ignored: an exclusion cannot be an OR choice"
                     )
                     continue
-                part = self.node(child)
+                if isinstance(child, Word) and _plain(child):
+                    # an OR choice is translated too: "port OR ميناء", lang=ar
+                    words = self.words(list(child.tokens))
+                    part = words[0] if len(words) == 1 else wq.And(words) if words else None
+                else:
+                    part = self.node(child)
                 if part is not None:
                     parts.append(part)
             return None if not parts else parts[0] if len(parts) == 1 else wq.Or(parts)

@@ -29,6 +29,7 @@ from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator
 from search.facets import NO_DATE
+from search.links import translations_of
 from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
 from search.models import WordTranslation as WordTranslationModel
 from search.query import analysed_terms, highlighter, parse
@@ -379,6 +380,7 @@ class SearchEngine:
             snippets=marks.fragments(body, matches=found) if with_snippets else (),
             source=stored.get("source"),
             url=stored.get("url"),
+            translations=translations_of(searcher, stored["id"]),
             via_translation=via,
         )
 
@@ -439,6 +441,7 @@ class SearchEngine:
             path=stored.get("path") or "",
             text=body,
             html=marks.mark(body),
+            translations=translations_of(searcher, stored["id"]),
         )
 
     def status(self) -> dict[str, Any]:

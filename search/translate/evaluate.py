@@ -16,8 +16,12 @@ its own sentence verbatim and score ≈ 1.0 for free. ``--protocol full`` keeps
 whole documents for comparison. The lexicon is built WITHOUT the evaluated
 dataset (``exclude={dataset}``) and the output says so.
 
-The retrieval is injectable (:class:`Retriever`): by default our own PSQ
-retrieval over a throw-away Whoosh index; the search engine plugs in later.
+The retrieval is injectable (:class:`Retriever`): by default the real search
+engine over a throw-away index of the collection (``--retriever engine``, see
+:mod:`search.translate.engine_eval`), or ``--retriever psq``, a bare PSQ
+retrieval over a minimal Whoosh index (the engine's translation without its
+parser, fields and merging). The report also gives the precision and recall of
+linked translations on the same pairs (pair ids hidden, same lexicon).
 """
 
 from __future__ import annotations
@@ -154,8 +158,12 @@ def evaluate(
     protocol: str = "rest",
     make_retriever: RetrieverFactory | None = None,
     lexicons: Mapping[str, Lexicon] | None = None,
+    links: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate every dataset and direction; the lexicon leaves the dataset out."""
+    """Evaluate every dataset and direction; the lexicon leaves the dataset out.
+
+    ``links``: also score linked translations (:func:`engine_eval.linking_scores`).
+    """
     factory = make_retriever or (lambda docs, lex: PSQRetriever(docs, lex))
     report: dict[str, Any] = {"protocol": protocol, "datasets": {}}
     for dataset in datasets:
@@ -166,7 +174,12 @@ def evaluate(
             lexicon = build_lexicon(data_dir, exclude=frozenset({dataset}))
         docs = load_docs(data_dir, dataset, protocol)
         retrieve = factory(docs, lexicon)
-        results = {f"{s}->{t}": score(docs, retrieve, s, t) for s, t in DIRECTIONS}
+        try:
+            results = {f"{s}->{t}": score(docs, retrieve, s, t) for s, t in DIRECTIONS}
+        finally:
+            close = getattr(retrieve, "close", None)
+            if close is not None:
+                close()
         ratios = {
             "fr->ar": results["fr->ar"]["mrr"] / (results["ar->ar"]["mrr"] or 1),
             "ar->fr": results["ar->fr"]["mrr"] / (results["fr->fr"]["mrr"] or 1),
@@ -177,14 +190,20 @@ def evaluate(
             "pairs": results["fr->fr"]["queries"],
             "directions": results,
             "ratio_cross_over_same": ratios,
-            "seconds": round(time.perf_counter() - started, 1),
         }
+        if links:
+            from search.translate.engine_eval import linking_scores
+
+            full = load_docs(data_dir, dataset, "full")
+            report["datasets"][dataset]["linking"] = linking_scores(full, lexicon)
+        report["datasets"][dataset]["seconds"] = round(time.perf_counter() - started, 1)
     return report
 
 
 def format_table(report: Mapping[str, Any]) -> str:
     """A readable table of the report."""
-    lines = [f"CLIR known-item evaluation (protocol: {report['protocol']})"]
+    retriever = report.get("retriever", "")
+    lines = [f"CLIR known-item evaluation (protocol: {report['protocol']}; {retriever})"]
     for dataset, res in report["datasets"].items():
         lines.append(
             f"\n{dataset}: {res['pairs']} pairs — lexicon built WITHOUT {res['lexicon_excludes']}"
@@ -195,6 +214,17 @@ def format_table(report: Mapping[str, Any]) -> str:
         for name, ratio in res["ratio_cross_over_same"].items():
             same = "ar->ar" if name == "fr->ar" else "fr->fr"
             lines.append(f"  ratio {name} ÷ {same}: {ratio:.2f}")
+        linking = res.get("linking")
+        if linking:
+            lines.append(
+                f"  linked translations (cosine ≥ {linking['threshold']}, pair ids hidden):"
+            )
+            for setting in ("closed", "open"):
+                m = linking[setting]
+                lines.append(
+                    f"    {setting:<7}precision {m['precision']:.3f}  recall {m['recall']:.3f}"
+                    f"  ({m['links']} links, {m['expected']} true pairs)"
+                )
     return "\n".join(lines)
 
 
@@ -204,16 +234,40 @@ def main_eval(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--dataset", action="append", choices=sorted(DATASETS))
     parser.add_argument("--protocol", choices=("rest", "full"), default="rest")
-    parser.add_argument("--mode", choices=("psq", "flat"), default="psq")
+    parser.add_argument(
+        "--retriever",
+        choices=("engine", "psq"),
+        default="engine",
+        help="the real search engine (default) or the bare PSQ retrieval",
+    )
+    parser.add_argument(
+        "--query",
+        choices=("or", "and"),
+        default="or",
+        help="engine: the sentence's units joined by OR (default) or as typed (all words)",
+    )
+    parser.add_argument("--mode", choices=("psq", "flat"), default="psq", help="psq retriever")
+    parser.add_argument("--no-links", action="store_true", help="skip the linking evaluation")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
-    mode = args.mode
+    mode, query_mode = args.mode, args.query
+    factory: RetrieverFactory
+    if args.retriever == "engine":
+        from search.translate.engine_eval import EngineRetriever
+
+        factory = lambda docs, lex: EngineRetriever(docs, lex, query_mode)  # noqa: E731
+        described = f"SearchEngine, cross on, lang = target, query units joined by {query_mode}"
+    else:
+        factory = lambda docs, lex: PSQRetriever(docs, lex, mode=mode)  # noqa: E731
+        described = f"bare {mode} retrieval"
     report = evaluate(
         args.data,
         args.dataset or ("flores", "tico"),
         args.protocol,
-        lambda docs, lex: PSQRetriever(docs, lex, mode=mode),
+        factory,
+        links=not args.no_links,
     )
+    report["retriever"] = described
     report["mode"] = mode
     print(format_table(report))
     if args.json:

@@ -1,0 +1,220 @@
+"""Which documents are the same story in the other language (French ⇄ Arabic).
+
+Two ways, in this order of trust:
+
+1. **Declared pairs**: a corpus that knows its translations says so with a
+   ``pair_id`` in the metadata (FLORES-200, TICO-19): documents of different
+   languages sharing one are linked, whatever their text.
+2. **Similarity**: otherwise a French document is translated into Arabic terms
+   with the lexicon (the query translator run over its lead: phrases, names,
+   numbers kept as they are) and compared by cosine with the Arabic documents'
+   tf-idf vectors. Two documents are linked when each is the other's best match,
+   the cosine reaches :data:`THRESHOLD`, and their dates (when both have one)
+   are at most :data:`MAX_DAYS` apart.
+
+Why mutual best match: a story has at most one version per language in a news
+archive, and requiring the match in both directions removes most false links
+between documents of the same topic (two dispatches about the same trial).
+Why only the lead (:data:`LEAD_TOKENS`): translating whole documents costs ~10 ms
+each; the headline and first paragraphs carry the names, places and numbers that
+identify a story. The threshold was chosen on the FLORES/TICO pairs with the
+lexicon built without the evaluated dataset (``fihris eval links``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from index import analyze, tokenize
+
+#: Minimum cosine of a similarity link (chosen on FLORES/TICO, see the module doc).
+THRESHOLD: Final = 0.25
+#: Two dated versions of one story are published at most this many days apart.
+MAX_DAYS: Final = 3
+#: Tokens of a document's text translated and compared (headline and lead).
+LEAD_TOKENS: Final = 300
+#: Terms kept per vector: the distinctive ones; the rest add cost, not evidence.
+TOP_TERMS: Final = 60
+#: Bump when the algorithm changes: a persisted link file of another version is ignored.
+VERSION: Final = "1"
+
+#: ``translate(text, target_lang, target_vocabulary)`` → weighted target terms.
+Translate = Callable[[str, str, Mapping[str, int]], Mapping[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDoc:
+    """What linking needs of a document."""
+
+    id: str
+    lang: str
+    text: str
+    date: str | None = None  # ISO date of any precision
+    pair_id: str | None = None
+
+
+def declared_links(docs: Iterable[LinkDoc]) -> dict[str, set[str]]:
+    """Documents of different languages sharing a ``pair_id``."""
+    groups: dict[str, list[LinkDoc]] = defaultdict(list)
+    for doc in docs:
+        if doc.pair_id:
+            groups[doc.pair_id].append(doc)
+    links: dict[str, set[str]] = defaultdict(set)
+    for members in groups.values():
+        for a in members:
+            for b in members:
+                if a.lang != b.lang:
+                    links[a.id].add(b.id)
+    return dict(links)
+
+
+def lead(text: str) -> str:
+    """The first :data:`LEAD_TOKENS` words of ``text``."""
+    tokens = tokenize(text)
+    return text if len(tokens) <= LEAD_TOKENS else text[: tokens[LEAD_TOKENS].start]
+
+
+def day_range(iso: str | None) -> tuple[date, date] | None:
+    """First and last day an ISO date of any precision covers (None: undated or unreadable)."""
+    if not iso:
+        return None
+    try:
+        parts = [int(p) for p in iso[:10].split("-")]
+        if len(parts) >= 3:
+            day = date(parts[0], parts[1], parts[2])
+            return day, day
+        if len(parts) == 2:
+            first = date(parts[0], parts[1], 1)
+            following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+            return first, following - timedelta(days=1)
+        return date(parts[0], 1, 1), date(parts[0], 12, 31)
+    except ValueError:
+        return None
+
+
+def dates_compatible(a: str | None, b: str | None, max_days: int = MAX_DAYS) -> bool:
+    """True unless both documents are dated and their dates are further apart than ``max_days``."""
+    ra, rb = day_range(a), day_range(b)
+    if ra is None or rb is None:
+        return True
+    gap = max((rb[0] - ra[1]).days, (ra[0] - rb[1]).days, 0)
+    return gap <= max_days
+
+
+class TermSpace:
+    """tf-idf vectors of one language's documents, and an inverted index over them."""
+
+    def __init__(self, docs: Sequence[LinkDoc]) -> None:
+        self.docs = list(docs)
+        counts = [Counter(tok.term for tok in analyze(lead(d.text))) for d in self.docs]
+        self.df: Counter[str] = Counter()
+        for c in counts:
+            self.df.update(c.keys())
+        self.size = len(self.docs)
+        self.vectors = [self.vector(c) for c in counts]
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for n, vec in enumerate(self.vectors):
+            for term, weight in vec.items():
+                self.postings[term].append((n, weight))
+
+    def vector(self, counts: Mapping[str, float]) -> dict[str, float]:
+        """Sublinear tf × idf of the terms this language knows, top terms, unit length."""
+        weights = {
+            term: (1.0 + math.log(c) if c >= 1 else c) * math.log(1 + self.size / self.df[term])
+            for term, c in counts.items()
+            if c > 0 and self.df.get(term)
+        }
+        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+        return {term: w / norm for term, w in top}
+
+    def scores(self, vec: Mapping[str, float]) -> dict[int, float]:
+        """Cosine of ``vec`` with every document sharing a term with it."""
+        acc: dict[int, float] = defaultdict(float)
+        for term, weight in vec.items():
+            for n, w in self.postings.get(term, ()):
+                acc[n] += weight * w
+        return acc
+
+
+def similarity_scores(
+    docs: Sequence[LinkDoc], translate: Translate
+) -> tuple[list[LinkDoc], list[LinkDoc], list[dict[int, float]]]:
+    """French docs, Arabic docs, and per French doc its cosine with each Arabic doc."""
+    french = [d for d in docs if d.lang == "fr"]
+    arabic = [d for d in docs if d.lang == "ar"]
+    space = TermSpace(arabic)
+    rows = []
+    for doc in french:
+        vec = space.vector(translate(lead(doc.text), "ar", space.df))
+        rows.append(
+            {
+                n: s
+                for n, s in space.scores(vec).items()
+                if dates_compatible(doc.date, arabic[n].date)
+            }
+        )
+    return french, arabic, rows
+
+
+def mutual_best(
+    french: Sequence[LinkDoc],
+    arabic: Sequence[LinkDoc],
+    rows: Sequence[Mapping[int, float]],
+    threshold: float = THRESHOLD,
+) -> list[tuple[str, str, float]]:
+    """(French id, Arabic id, cosine) of the pairs that are each other's best match."""
+    best_fr: dict[int, tuple[float, int]] = {}
+    for i, row in enumerate(rows):
+        for n, s in row.items():
+            if n not in best_fr or s > best_fr[n][0]:
+                best_fr[n] = (s, i)
+    out = []
+    for i, row in enumerate(rows):
+        if not row:
+            continue
+        n, s = max(row.items(), key=lambda kv: (kv[1], -kv[0]))
+        if s >= threshold and best_fr[n][1] == i:
+            out.append((french[i].id, arabic[n].id, s))
+    return out
+
+
+def compute_links(
+    docs: Sequence[LinkDoc], translate: Translate | None, threshold: float = THRESHOLD
+) -> dict[str, tuple[str, ...]]:
+    """Every document's linked versions: declared pairs, then similarity for the others."""
+    links: dict[str, set[str]] = defaultdict(set)
+    for doc_id, others in declared_links(docs).items():
+        links[doc_id] |= others
+    rest = [d for d in docs if not d.pair_id]
+    if translate is not None and rest:
+        french, arabic, rows = similarity_scores(rest, translate)
+        for fr_id, ar_id, _ in mutual_best(french, arabic, rows, threshold):
+            links[fr_id].add(ar_id)
+            links[ar_id].add(fr_id)
+    return {doc_id: tuple(sorted(others)) for doc_id, others in links.items() if others}
+
+
+def lexicon_translate(lexicon: Any) -> Translate:
+    """A :data:`Translate` backed by ``search.translate``'s query translator.
+
+    The target vocabulary lets it match names by transliteration (Rabat → رباط).
+    """
+    from search.translate.translator import QueryTranslator
+
+    translator = QueryTranslator(lexicon)
+
+    def translate(text: str, target_lang: str, vocabulary: Mapping[str, int]) -> dict[str, float]:
+        bag: dict[str, float] = defaultdict(float)
+        for word in translator.translate(tokenize(text), target_lang, vocabulary, text):
+            for tr in word.translations:
+                for part in tr.terms:
+                    bag[part] += tr.weight
+        return bag
+
+    return translate

@@ -1,0 +1,170 @@
+"""Linked translations per index generation: computed once, kept beside the generation.
+
+Why per generation: links depend on the whole collection (a best match is best
+among the documents present), so they are recomputed when a new generation is
+published, and never change while one is live. Why lazily, in a background
+thread: linking 30,000 documents takes tens of seconds, and no request should
+wait for it; until it is done, hits simply have no ``translations``.
+
+The result is also written as ``translation-links.json`` inside the generation
+directory (an extra file, atomically replaced; the Whoosh files are never
+touched), so a restarted server reads it instead of recomputing. An update
+hard-links the previous generation's files into the new one, so the file
+records the generation, its creation time, the lexicon version and the
+algorithm version, and is ignored when any of them differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Final
+
+from index import Manifest
+from search.linking import THRESHOLD, VERSION, LinkDoc, Translate, compute_links, lexicon_translate
+
+LINKS_FILE: Final = "translation-links.json"
+#: Generations whose links stay in memory (the live one and those still being read).
+KEEP: Final = 3
+
+
+class GenerationLinks:
+    """The links of one generation directory, computed in the background on first use."""
+
+    def __init__(self, gen_dir: Path, index: Any, translate: Translate | None = None) -> None:
+        self.gen_dir = gen_dir
+        self._index = index
+        self._translate = translate
+        self._links: dict[str, tuple[str, ...]] | None = None
+        self._done = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def of(self, doc_id: str) -> tuple[str, ...]:
+        """Ids of ``doc_id``'s versions in the other language (empty until computed)."""
+        self.start()
+        links = self._links
+        return links.get(doc_id, ()) if links is not None else ()
+
+    def start(self) -> None:
+        """Begin computing (once): read the persisted file, or link in a background thread."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._run, name="fihris-links", daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Start if needed and block until the links are known (True) or ``timeout`` passes."""
+        self.start()
+        return self._done.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set()
+
+    def _run(self) -> None:
+        try:
+            translate, lexicon_version = self._translator()
+            stamp = self._stamp(lexicon_version)
+            links = self._read(stamp)
+            if links is None:
+                links = compute_links(self._documents(), translate)
+                self._write(stamp, links)
+            self._links = links
+        except Exception:  # a broken generation must not break searching: no links
+            self._links = {}
+        finally:
+            self._done.set()
+
+    def _translator(self) -> tuple[Translate | None, str]:
+        if self._translate is not None:
+            return self._translate, "injected"
+        try:
+            from search.translate.lexicon import Lexicon
+        except ImportError:
+            return None, "none"
+        lexicon = Lexicon.load()
+        return lexicon_translate(lexicon), lexicon.version
+
+    def _stamp(self, lexicon_version: str) -> dict[str, Any]:
+        manifest = Manifest.read(self.gen_dir)
+        return {
+            "version": VERSION,
+            "threshold": THRESHOLD,
+            "generation": manifest.generation,
+            "created": manifest.created,
+            "documents": manifest.documents,
+            "lexicon": lexicon_version,
+        }
+
+    def _documents(self) -> list[LinkDoc]:
+        docs = []
+        with self._index.searcher() as searcher:
+            for _, stored in searcher.reader().iter_docs():
+                title, body = stored.get("title") or "", stored.get("body") or ""
+                text = body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
+                pair_id = None
+                with contextlib.suppress(ValueError, TypeError, AttributeError):
+                    pair = json.loads(stored.get("meta") or "{}").get("pair_id")
+                    pair_id = str(pair) if pair not in (None, "") else None
+                docs.append(
+                    LinkDoc(
+                        id=stored["id"],
+                        lang=stored.get("lang") or "",
+                        text=text,
+                        date=stored.get("date_text"),
+                        pair_id=pair_id,
+                    )
+                )
+        return docs
+
+    def _read(self, stamp: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+        try:
+            data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("stamp") != stamp:
+            return None  # another generation's file (hard-linked by an update) or version
+        return {k: tuple(v) for k, v in data.get("links", {}).items()}
+
+    def _write(self, stamp: dict[str, Any], links: dict[str, tuple[str, ...]]) -> None:
+        """Persist atomically; a read-only index directory just means recomputing next time."""
+        tmp = self.gen_dir / f".{LINKS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+        payload = {"stamp": stamp, "links": {k: list(v) for k, v in sorted(links.items())}}
+        try:
+            tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+            os.replace(tmp, self.gen_dir / LINKS_FILE)  # never writes into a hard-linked inode
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+_REGISTRY: dict[str, GenerationLinks] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def links_for(index: Any, translate: Translate | None = None) -> GenerationLinks | None:
+    """The links of the generation a Whoosh index (or searcher) reads; None if not on disk."""
+    index = getattr(index, "_ix", index)  # a searcher remembers the index it came from
+    folder = getattr(getattr(index, "storage", None), "folder", None)
+    if folder is None:
+        return None
+    key = str(Path(folder).resolve())
+    with _REGISTRY_LOCK:
+        found = _REGISTRY.get(key)
+        if found is None:
+            found = GenerationLinks(Path(key), index, translate)
+            _REGISTRY[key] = found
+            while len(_REGISTRY) > KEEP:
+                _REGISTRY.pop(next(iter(_REGISTRY)))
+        return found
+
+
+def translations_of(searcher: Any, doc_id: str) -> tuple[str, ...]:
+    """Ids of the other-language versions of ``doc_id`` in the searcher's generation."""
+    links = links_for(searcher)
+    return links.of(doc_id) if links is not None else ()

@@ -1,0 +1,158 @@
+"""The CLIR evaluation through the real search engine, and the evaluation of linking.
+
+:class:`EngineRetriever` indexes the evaluated collection with
+``index.build_index`` (a throw-away corpus folder of JSON Lines and a throw-away
+index) and asks :class:`search.SearchEngine` exactly as the API would: cross-
+language on, ``lang`` = the target language, the translator built on the
+leave-one-dataset-out lexicon.
+
+Why the query is rewritten ("units joined by OR"): the engine reads a typed
+query as ALL its words (a conjunction — right for the two or three words people
+type), but a known-item query here is a whole sentence, and no document
+contains every word of a sentence translated by a dictionary. So the sentence
+is cut into the translator's units (a word, or a phrase the lexicon knows as a
+whole, ``traite des êtres humains``), each unit in parentheses, joined by
+``OR``: the engine's own parser, translation (per unit), PSQ scoring, title
+boost and fair merging are used; only the conjunction is relaxed. ``--query
+and`` keeps the sentence as typed, for comparison.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from index import Token, build_index, tokenize
+from search.crosslang import CrossWord, TranslatorAdapter
+from search.engine import SearchEngine
+from search.linking import (
+    THRESHOLD,
+    LinkDoc,
+    lexicon_translate,
+    mutual_best,
+    similarity_scores,
+)
+from search.models import MAX_SIZE, SearchRequest
+from search.translate.lexicon import Lexicon
+from search.translate.translator import QueryTranslator
+
+
+class _FixedVocabulary:
+    """The engine's translator, with the collection's vocabulary known from the start.
+
+    Why: the engine builds its name-matching vocabulary in a background thread;
+    an evaluation must not depend on when that thread finishes.
+    """
+
+    def __init__(self, adapter: TranslatorAdapter, vocabulary: Mapping[str, Mapping[str, int]]):
+        self.adapter, self.vocabulary = adapter, vocabulary
+
+    def translate(
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        target_lang: str,
+        vocabulary: Mapping[str, int] | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[CrossWord]:
+        return self.adapter.translate(
+            tokens, text, target_lang, self.vocabulary.get(target_lang), exclude
+        )
+
+
+class EngineRetriever:
+    """Known-item retrieval through ``SearchEngine`` over a temporary index of ``docs``."""
+
+    def __init__(self, docs: Sequence[Any], lexicon: Lexicon, query_mode: str = "or") -> None:
+        self.query_mode = query_mode
+        self._tmp = tempfile.TemporaryDirectory(prefix="fihris-clir-engine-")
+        root = Path(self._tmp.name)
+        corpus = root / "corpus"
+        corpus.mkdir()
+        with gzip.open(corpus / "docs.jsonl.gz", "wt", encoding="utf-8") as handle:
+            for doc in docs:
+                row = {"id": doc.id, "lang": doc.lang, "text": doc.body}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        stats = build_index(corpus, root / "index")
+        if stats.failed:
+            raise RuntimeError(f"evaluation index: {stats.failed} documents failed")
+        self._translator = QueryTranslator(lexicon)
+        vocabulary: dict[str, dict[str, int]] = {"fr": {}, "ar": {}}
+        for doc in docs:
+            table = vocabulary[doc.lang]
+            for tok in tokenize(doc.body):
+                if not tok.stop:
+                    table[tok.term] = table.get(tok.term, 0) + 1
+        cross = _FixedVocabulary(TranslatorAdapter(self._translator), vocabulary)
+        self.engine = SearchEngine(root / "index", cross_language=cross)
+
+    def query_text(self, text: str, query_lang: str) -> str:
+        """The sentence as the engine should read it (see the module doc)."""
+        if self.query_mode == "and":
+            return text
+        tokens = tokenize(text)
+        target = "ar" if query_lang == "fr" else "fr"
+        units = []
+        for word in self._translator.translate(tokens, target, None, text):
+            surface = " ".join(text[t.start : t.end] for t in word.source)
+            units.append(f"({surface})")
+        return " OR ".join(units) if units else text
+
+    def __call__(self, text: str, query_lang: str, target_lang: str) -> list[str]:
+        request = SearchRequest(
+            q=self.query_text(text, query_lang),
+            lang=target_lang,
+            size=MAX_SIZE,  # a known item beyond the first 100 counts as not found
+            cross=True,
+            snippets=False,
+        )
+        try:
+            results = self.engine.search(request)
+        except Exception:  # a sentence with nothing searchable finds nothing
+            return []
+        return [hit.id for hit in results.hits]
+
+    def close(self) -> None:
+        self.engine.close()
+        self._tmp.cleanup()
+
+
+def linking_scores(docs: Sequence[Any], lexicon: Lexicon) -> dict[str, Any]:
+    """Precision and recall of similarity linking at the chosen threshold, pair ids hidden.
+
+    ``docs`` are whole documents (``load_docs(..., "full")``). Two settings:
+    every document has its counterpart ("closed"), and "open", where a third of
+    the pairs lose their Arabic side and a third their French side, so a link
+    for those documents is necessarily wrong (a news archive mostly holds
+    stories published in one language only).
+    """
+    pairs = sorted({d.pair_id for d in docs})
+    drop = {p: ("ar" if k % 3 == 1 else "fr" if k % 3 == 2 else None) for k, p in enumerate(pairs)}
+    truth = {d.id: d.pair_id for d in docs}
+    translate = lexicon_translate(lexicon)
+    out: dict[str, Any] = {"threshold": THRESHOLD}
+    for setting in ("closed", "open"):
+        kept = [
+            LinkDoc(d.id, d.lang, d.body)
+            for d in docs
+            if setting == "closed" or drop[d.pair_id] != d.lang
+        ]
+        langs: dict[str, set[str]] = {}
+        for d in docs:
+            if setting == "closed" or drop[d.pair_id] != d.lang:
+                langs.setdefault(d.pair_id, set()).add(d.lang)
+        expected = sum(1 for found in langs.values() if len(found) == 2)
+        french, arabic, rows = similarity_scores(kept, translate)
+        links = mutual_best(french, arabic, rows, THRESHOLD)
+        right = sum(truth[a] == truth[b] for a, b, _ in links)
+        out[setting] = {
+            "links": len(links),
+            "expected": expected,
+            "precision": right / len(links) if links else 0.0,
+            "recall": right / expected if expected else 0.0,
+        }
+    return out
