@@ -44,6 +44,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.compat import dumps
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.filetables import _lengths as _ENTRY_HEADER
+from whoosh.matching import ListMatcher
 from whoosh.system import emptybytes, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
@@ -77,6 +78,30 @@ class FihrisCodec(W3Codec):  # type: ignore[misc]
 
     def field_writer(self, storage: Any, segment: Any) -> FihrisFieldWriter:
         return FihrisFieldWriter(self, storage, segment)
+
+    def postings_reader(
+        self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
+    ) -> Any:
+        """As ``W3Codec``'s, but an inlined term without values reads as ``None`` values.
+
+        Whoosh never inlines, so its ``ListMatcher`` answers ``""`` (a str) for a
+        posting without a value; a merge of segments (``MERGE_SMALL``, after a few
+        incremental updates) then fails on ``assert isinstance(vbytes, bytes)``.
+        ``None`` is what ``W3LeafMatcher`` answers for the same postings in a block.
+        Done on reading, so segments written before this fix merge too.
+        """
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            return ListMatcher(
+                ids,
+                weights,
+                values or (None,) * len(ids),
+                format_,
+                scorer=scorer,
+                term=term,
+                terminfo=terminfo,
+            )
+        return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> FihrisPostingsWriter:
         return FihrisPostingsWriter(
