@@ -9,7 +9,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install system-deps test index serve check bench clean
+.PHONY: install system-deps test index serve check bench clean faults
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ system-deps:
 
 test: install system-deps
 	$(BIN)/pytest -q
+
+# The load-while-reindexing fault test alone, with its figures printed (also in tests/artifacts/).
+faults: install
+	$(BIN)/pytest -s -q tests/test_faults.py::test_searches_never_fail_and_nothing_vanishes_while_reindexing
 
 index: install
 	$(BIN)/fihris index build --corpus $(CORPUS) --index $(INDEX)

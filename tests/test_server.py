@@ -5,7 +5,9 @@ Also the settings themselves, since they are what a deployment gets wrong first.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, AR_SEED, FR_SEED, ROOT, free_port
+from conftest import ADMIN_TOKEN, AR_SEED, FR_SEED, ROOT, SEEDS, free_port
 from test_api import assert_error
 
 from web.settings import Settings, SettingsError, parse_duration
@@ -197,3 +199,144 @@ def test_unknown_override_is_a_programming_error() -> None:
     bad: dict[str, Any] = {"prot": 1}
     with pytest.raises(TypeError, match="prot"):
         Settings.from_env({}, **bad)
+
+
+# -- `fihris serve` refuses bad values in one clear line (exit 2) -----------------------
+def fihris_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FIHRIS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", *args],
+        cwd=ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        # the option: the bad value and the accepted syntax, from argparse (no traceback)
+        (("--reindex-every", "10x"), {}, ["--reindex-every", "'10x'", "30s, 10m, 1h"]),
+        (("--reindex-every=-5m",), {}, ["'-5m'", "30s, 10m, 1h"]),  # a dash: needs =
+        (("--reindex-every", "0s"), {}, ["'0s'", "greater than zero"]),
+        (("--port", "70000"), {}, ["--port", "'70000'", "65535"]),
+        (("--port", "http"), {}, ["--port", "'http'", "whole number"]),
+        # the environment: the variable, the bad value and what is accepted
+        ((), {"FIHRIS_REINDEX_EVERY": "often"}, ["FIHRIS_REINDEX_EVERY", "'often'", "10m"]),
+        ((), {"FIHRIS_REINDEX_EVERY": "10 x"}, ["FIHRIS_REINDEX_EVERY", "'10 x'", "30s"]),
+        ((), {"FIHRIS_PORT": "eighty"}, ["FIHRIS_PORT", "'eighty'", "whole number"]),
+        ((), {"FIHRIS_ADMIN_TOKEN": "short"}, ["FIHRIS_ADMIN_TOKEN", "16 characters"]),
+        ((), {"FIHRIS_UI_LANG": "en"}, ["FIHRIS_UI_LANG", "'en'", "fr, ar"]),
+    ],
+)
+def test_serve_with_a_bad_value_exits_2_naming_it(
+    args: tuple[str, ...], env: dict[str, str], expected: list[str]
+) -> None:
+    result = fihris_cli("serve", "--index", "/nonexistent", *args, env=env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for part in expected:
+        assert part in result.stderr, (part, result.stderr)
+
+
+@pytest.mark.parametrize("value", ["off", "never", "0"])
+def test_reindex_every_off_disables_the_timer(value: str) -> None:
+    from web.settings import parse_reindex_every
+
+    assert parse_reindex_every(value) is None
+
+
+# -- status: the API, the page and `fihris status` ------------------------------------------
+@pytest.fixture
+def small_index(tmp_path: Path) -> tuple[Path, Path]:
+    """A corpus with one broken line: the last run has a failure to show."""
+    from index import build_index, update_index
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(SEEDS / FR_SEED, corpus / FR_SEED)
+    shutil.copy(SEEDS / AR_SEED, corpus / AR_SEED)
+    build_index(corpus, index)
+    (corpus / "news.jsonl").write_text(
+        '{"id": "n1", "lang": "fr", "text": "Le port de Tanger."}\n{broken\n', "utf-8"
+    )
+    stats = update_index(corpus, index)
+    assert (stats.added, stats.failed) == (1, 1)
+    return corpus, index
+
+
+def test_api_status_shows_the_last_run_and_the_next_one(small_index: tuple[Path, Path]) -> None:
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+
+    corpus, index = small_index
+    settings = Settings.from_env({}, index_dir=index, corpus_dir=corpus, reindex_every=3600.0)
+    with TestClient(create_app(settings)) as client:
+        status = client.get("/api/status").json()
+        assert status["documents"] == 3 and status["by_lang"] == {"fr": 2, "ar": 1}
+        assert status["generation"] == 2
+        run = status["last_run"]
+        assert run["kind"] == "update" and run["started"] and run["duration_s"] >= 0
+        assert (run["added"], run["updated"], run["deleted"], run["failed"]) == (1, 0, 0, 1)
+        [failure] = run["failures"]
+        assert failure["path"].endswith("news.jsonl") and failure["line"] == 2
+        assert "invalid JSON" in failure["reason"]
+        assert status["reindex"]["every_s"] == 3600.0 and status["reindex"]["next_run"]
+        assert status["reindex"]["running"] is False
+        # the page's status section says the same, in either interface language
+        page = client.get("/", params={"ui": "fr"}).text
+        assert "Dernière exécution" in page and "1 ajoutés" in page and "1 en échec" in page
+        assert "Prochaine mise à jour" in page
+        page = client.get("/", params={"ui": "ar"}).text
+        assert "آخر تشغيل" in page and "فشل 1" in page
+
+
+def test_fihris_status_prints_the_last_run_and_the_next_one(
+    small_index: tuple[Path, Path],
+) -> None:
+    corpus, index = small_index
+    result = fihris_cli("status", "--index", str(index))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "generation: 2" in out and "documents:  3 (ar 1, fr 2)" in out
+    assert "last run:   update started" in out and "added 1" in out and "failed 1" in out
+    assert "news.jsonl:2: invalid JSON" in out
+    assert "next run:   not scheduled" in out  # no server on this index
+    data = json.loads(fihris_cli("status", "--index", str(index), "--json").stdout)
+    assert data["last_run"]["failures"][0]["line"] == 2 and data["next_run"] is None
+    # with `fihris serve --reindex-every 1h` running on the index, its next run is shown
+    port = free_port()
+    serve = ["serve", "--index", str(index), "--corpus", str(corpus), "--port", str(port)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FIHRIS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", *serve, "--reindex-every", "1h"],
+        cwd=ROOT,
+        env=clean,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (index / "schedule.json").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        data = json.loads(fihris_cli("status", "--index", str(index), "--json").stdout)
+        assert data["next_run"] and data["schedule"]["every_s"] == 3600.0
+        assert data["schedule"]["pid"] == proc.pid
+        assert f"fihris serve pid {proc.pid}" in fihris_cli("status", "--index", str(index)).stdout
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    # stopped cleanly: the schedule is gone with it
+    assert "not scheduled" in fihris_cli("status", "--index", str(index)).stdout
+
+
+def test_fihris_status_without_an_index_exits_3() -> None:
+    result = fihris_cli("status", "--index", "/nonexistent/index")
+    assert result.returncode == 3 and "no index at /nonexistent/index" in result.stderr

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -26,7 +25,7 @@ from web.errors import handle_exception
 from web.i18n import text_dir
 from web.links import doc_path
 from web.scheduler import Reindexer
-from web.security import add_security_headers, only_marks, safe_url
+from web.security import add_security_headers, only_marks, request_limits, safe_url
 from web.services import Engine, Services
 from web.settings import Settings
 from web.templating import format_date, format_datetime, format_number
@@ -74,13 +73,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     def provide_services() -> Services:
         return services
 
-    def limit_body(request: Request[Any, Any, Any]) -> None:
-        # Litestar enforces request_max_body_size only when a handler reads the body;
-        # refuse an announced oversized body up front, whatever the handler.
-        length = request.headers.get("content-length", "")
-        if length and (not length.isdigit() or int(length) > settings.max_body_size):
-            raise HTTPException(status_code=413, detail="request body too large")
-
     def shutdown() -> None:
         reindexer.stop()
         if owned:
@@ -109,7 +101,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         ),
         exception_handlers={Exception: handle_exception},
         before_send=[add_security_headers],
-        before_request=limit_body,
+        before_request=request_limits(settings.max_url_length, settings.max_body_size),
         on_startup=[reindexer.start],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_size,

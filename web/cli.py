@@ -15,25 +15,44 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from index import (
     CorpusError,
     FihrisError,
     IndexLockedError,
+    IndexMissingError,
     IndexStoreError,
     RunStats,
     build_index,
     tokenize,
     update_index,
 )
+from web.settings import parse_port, parse_reindex_every
 
 if TYPE_CHECKING:
     from web.settings import Settings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MISSING, EXIT_LOCKED = 0, 1, 2, 3, 75
+
+
+def _option(parse: Callable[[str], object], keep_text: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type``: a ``ValueError`` becomes a usage error (exit 2) naming the value.
+
+    Without this a bad ``--reindex-every 10x`` escaped ``main`` as a traceback.
+    """
+
+    def check(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError as exc:
+            message = str(exc) if repr(text) in str(exc) else f"invalid value {text!r}: {exc}"
+            raise argparse.ArgumentTypeError(message) from None
+        return text if keep_text else value
+
+    return check
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -174,15 +193,22 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from search import SearchEngine
+    from web.scheduler import read_schedule
+    from web.services import status_lines, store_summary
 
     settings = _settings(args)
-    engine = SearchEngine(settings.index_dir)
-    try:
-        status = engine.status()
-    finally:
-        engine.close()
-    print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
+    summary = store_summary(settings.index_dir)
+    if summary["generation"] is None:
+        raise IndexMissingError(
+            f"no index at {settings.index_dir}: build one with 'fihris index build'"
+        )
+    schedule = read_schedule(settings.index_dir)
+    summary["next_run"] = schedule.get("next_run") if schedule else None
+    summary["schedule"] = schedule
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(status_lines(settings.index_dir, summary)))
     return EXIT_OK
 
 
@@ -192,12 +218,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     settings = _settings(args)
-    if args.reindex_every is not None:
-        from dataclasses import replace
-
-        from web.settings import parse_duration
-
-        settings = replace(settings, reindex_every=parse_duration(args.reindex_every))
+    if args.reindex_every is not None:  # already checked by argparse (_option)
+        settings = replace(settings, reindex_every=parse_reindex_every(args.reindex_every))
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return EXIT_OK
 
@@ -263,15 +285,20 @@ def _parser() -> argparse.ArgumentParser:
     sea.add_argument("query", nargs="+")
     sea.set_defaults(func=cmd_search)
 
-    sta = sub.add_parser("status", help="documents per language, generation, last run")
+    sta = sub.add_parser("status", help="documents per language, generation, last and next run")
     paths(sta, corpus=False)
+    sta.add_argument("--json", action="store_true", help="print the status as JSON")
     sta.set_defaults(func=cmd_status)
 
     srv = sub.add_parser("serve", help="serve the web interface and the JSON API")
     paths(srv)
-    srv.add_argument("--host")
-    srv.add_argument("--port", type=int)
-    srv.add_argument("--reindex-every", help="incremental re-index period: 30s, 10m, 1h")
+    srv.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    srv.add_argument("--port", type=_option(parse_port), help="TCP port (default 8000)")
+    srv.add_argument(
+        "--reindex-every",
+        type=_option(parse_reindex_every, keep_text=True),
+        help="incremental re-index period: 30s, 10m, 1h, 1d or off (FIHRIS_REINDEX_EVERY)",
+    )
     srv.set_defaults(func=cmd_serve)
 
     shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -88,7 +88,11 @@ def _http_message(exc: HTTPException, phrase: str) -> str:
         allowed = (exc.headers or {}).get("allow", "?")
         return f"method not allowed here; allowed: {allowed}"
     if exc.status_code == 413:
-        return "request body too large"
+        return f"request body too large: {detail}" if detail else "request body too large"
+    if exc.status_code == 414:
+        return f"the URL is too long: {detail}" if detail else "the URL is too long"
+    if exc.status_code == 411:
+        return "a request body must announce its length (Content-Length); no endpoint takes one"
     return detail or phrase.lower()
 
 
@@ -109,7 +113,8 @@ def _validation_message(exc: ValidationException) -> str:
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(JSON_PREFIXES)
+    path = request.url.path
+    return path == "/api" or path.startswith(JSON_PREFIXES)
 
 
 def error_body(detail: ErrorDetail) -> dict[str, Any]:

@@ -62,6 +62,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "generation": "Génération",
         "last_update": "Dernière mise à jour",
         "next_run": "Prochaine mise à jour",
+        "last_run": "Dernière exécution",
+        "run_counts": "%(added)s ajoutés, %(updated)s modifiés, %(deleted)s supprimés, "
+        "%(failed)s en échec",
         "summary": "L’index contient",
         "interpreted": "Requête interprétée :",
         "back": "Retour à la recherche",
@@ -121,6 +124,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "generation": "الجيل",
         "last_update": "آخر تحديث",
         "next_run": "التحديث القادم",
+        "last_run": "آخر تشغيل",
+        "run_counts": "أضيف %(added)s، عُدّل %(updated)s، حُذف %(deleted)s، فشل %(failed)s",
         "summary": "يحتوي الفهرس على",
         "interpreted": "فُهم الطلب على أنه:",
         "back": "العودة إلى البحث",

@@ -4,11 +4,19 @@ The web app never indexes on a request thread: ``POST /api/reindex`` and the
 periodic timer both ask the :class:`Reindexer`, which runs at most one update at
 a time in its own thread and remembers how the last run went for ``/api/status``.
 Searches keep using the engine, which sees the new generation once it is published.
+
+The schedule is also written to ``schedule.json`` in the index directory (pid,
+period, next run), so ``fihris status`` in another process can show the next
+run of the server that owns it; the file is removed when the timer stops and
+ignored once its process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +29,7 @@ from index import FihrisError, RunStats, update_index
 log = logging.getLogger("fihris.reindex")
 
 UpdateFn = Callable[[Path, Path], RunStats]
+SCHEDULE_FILE = "schedule.json"
 
 
 def _default_update(corpus: Path, index_dir: Path) -> RunStats:
@@ -32,6 +41,21 @@ def _iso(moment: float | None) -> str | None:
     if moment is None:
         return None
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def read_schedule(index_dir: Path) -> dict[str, Any] | None:
+    """The schedule a live ``fihris serve --reindex-every`` wrote, or ``None``."""
+    try:
+        data = json.loads((index_dir / SCHEDULE_FILE).read_text("utf-8"))
+        pid = int(data["pid"])
+        os.kill(pid, 0)  # signal 0: only "does this process exist"
+    except ProcessLookupError:
+        return None  # a server that died without cleaning up: no schedule
+    except PermissionError:
+        pass  # it exists, run by another user
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 class Reindexer:
@@ -52,6 +76,7 @@ class Reindexer:
         self._timer: threading.Thread | None = None
         self._next_run: float | None = None
         self._last: dict[str, Any] | None = None
+        self._started: float | None = None
         self.runs = 0
 
     # -- control -----------------------------------------------------------
@@ -70,6 +95,7 @@ class Reindexer:
             return
         self._stop.clear()
         self._next_run = time.time() + self.every
+        self._write_schedule()
         self._timer = threading.Thread(target=self._tick, name="fihris-timer", daemon=True)
         self._timer.start()
 
@@ -79,6 +105,8 @@ class Reindexer:
         if self._timer is not None:
             self._timer.join(timeout)
             self._timer = None
+            with contextlib.suppress(OSError):
+                (self.index_dir / SCHEDULE_FILE).unlink()
         running = self._running
         if running is not None:
             running.join(timeout)
@@ -97,6 +125,7 @@ class Reindexer:
     def status(self) -> dict[str, Any]:
         return {
             "running": self.running,
+            "running_since": _iso(self._started) if self.running else None,
             "every_s": self.every,
             "next_run": _iso(self._next_run) if self.every is not None else None,
             "runs": self.runs,
@@ -109,19 +138,33 @@ class Reindexer:
         while not self._stop.wait(max(0.0, (self._next_run or 0.0) - time.time())):
             self.trigger()
             self._next_run = time.time() + self.every
+            self._write_schedule()
+
+    def _write_schedule(self) -> None:
+        """Best effort: a read-only index directory only loses the CLI's "next run"."""
+        data = {"pid": os.getpid(), "every_s": self.every, "next_run": _iso(self._next_run)}
+        tmp = self.index_dir / f"{SCHEDULE_FILE}.{os.getpid()}.tmp"
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps(data), "utf-8")
+            os.replace(tmp, self.index_dir / SCHEDULE_FILE)
 
     def _run(self) -> None:
-        started = time.time()
+        started = self._started = time.time()
         try:
             stats = self._update(self.corpus_dir, self.index_dir)
+            # counts only: the failures, with paths and reasons, are in the index's status
             report: dict[str, Any] = {"ok": True, **stats.to_dict()}
+            report.pop("problems", None)
         except FihrisError as exc:  # locked, read-only, corpus gone: the old index keeps serving
             log.warning("re-index failed: %s", exc)
             report = {"ok": False, "started": _iso(started), "error": str(exc)}
         except Exception as exc:  # never let the thread die silently
             log.exception("re-index crashed")
-            report = {"ok": False, "started": _iso(started), "error": f"internal error: {exc}"}
+            # the status endpoint is public: the type only, the details are in the log
+            error = f"internal error ({type(exc).__name__}); see the server log"
+            report = {"ok": False, "started": _iso(started), "error": error}
         report["finished"] = _iso(time.time())
         report.setdefault("duration_s", round(time.time() - started, 3))
         self._last = report
+        self._started = None
         self.runs += 1

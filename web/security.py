@@ -1,17 +1,26 @@
-"""Security headers on every response, and the one sanitiser for engine-made HTML.
+"""Security headers on every response, request size limits, and the one sanitiser for HTML.
 
 Headers are added in a ``before_send`` hook rather than a middleware because
 Litestar runs route middleware only for matched routes: a hook also covers 404s,
 405s, static files and the OpenAPI pages.
+
+Request size: uvicorn (h11) refuses a request line or headers beyond ~16 KiB
+with a bare 400 before the app sees it; below that, :func:`request_limits`
+answers in the API's error shape: 414 for a URL longer than the setting, 413 for
+a body announced larger than the setting, 411 for a body of unannounced length
+(chunked): no endpoint takes a body, so none is read whatever its size.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 from urllib.parse import urlsplit
 
+from litestar import Request
+from litestar.exceptions import HTTPException
 from litestar.types import Message, Scope
 from markupsafe import Markup
 
@@ -37,6 +46,27 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     present = {name.lower() for name, _ in headers}
     headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
     message["headers"] = headers
+
+
+def request_limits(max_url: int, max_body: int) -> Callable[[Request[Any, Any, Any]], None]:
+    """A ``before_request`` hook refusing oversized URLs and bodies up front.
+
+    Litestar enforces ``request_max_body_size`` only when a handler reads the
+    body, so the announced length is checked here, whatever the handler.
+    """
+
+    def limit(request: Request[Any, Any, Any]) -> None:
+        scope = request.scope
+        url_length = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if url_length > max_url:
+            raise HTTPException(status_code=414, detail=f"at most {max_url} bytes")
+        length = request.headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > max_body):
+            raise HTTPException(status_code=413, detail=f"at most {max_body} bytes")
+        if not length and "chunked" in request.headers.get("transfer-encoding", "").lower():
+            raise HTTPException(status_code=411, detail="chunked bodies are not accepted")
+
+    return limit
 
 
 # The only tags the engine may emit in snippet and document HTML.

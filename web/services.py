@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from index import IndexStore
@@ -93,35 +94,94 @@ def parse_exclude(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def index_summary(services: Services) -> dict[str, Any]:
-    """Documents per language, generation and last run, read from the index directory.
+#: Failures listed in a status (the count is always complete).
+MAX_FAILURES_SHOWN = 50
+_RUN_FIELDS = (
+    "kind",
+    "started",
+    "duration_s",
+    "added",
+    "updated",
+    "deleted",
+    "unchanged",
+    "failed",
+    "warnings",
+    "generation",
+    "rebuilt_because",
+)
 
-    Read from the store (small JSON files), not the engine, so it works the same
-    whatever the engine caches, and shows the re-indexer's next run.
+
+def store_summary(index_dir: Path) -> dict[str, Any]:
+    """Documents per language, generation and the last run, read from the index directory.
+
+    Read from the store (small JSON files), not the engine, so the page, the API
+    and ``fihris status`` (another process, no engine) say the same thing. The last
+    run is whoever ran it: this server's re-indexer, cron, or ``fihris index update``.
     """
-    store = IndexStore(services.settings.index_dir)
+    store = IndexStore(index_dir)
     manifest = store.manifest()
-    last = store.read_status()
-    schedule = services.reindexer.status()
     return {
         "documents": manifest.documents if manifest else 0,
         "by_lang": dict(manifest.by_lang) if manifest else {},
         "generation": manifest.generation if manifest else None,
         "created": manifest.created if manifest else None,
-        "last_run": {
-            key: last.get(key)
-            for key in (
-                "kind",
-                "started",
-                "duration_s",
-                "added",
-                "updated",
-                "deleted",
-                "failed",
-                "problems",
-            )
-        }
-        if last
-        else None,
-        "reindex": schedule,
+        "last_run": last_run(store.read_status()),
     }
+
+
+def last_run(report: dict[str, Any]) -> dict[str, Any] | None:
+    """A run report (``status.json``) as shown: counts, and the failures with path and reason."""
+    if not report:
+        return None
+    shown = {key: report.get(key) for key in _RUN_FIELDS}
+    problems = [p for p in report.get("problems") or [] if isinstance(p, dict)]
+    shown["failures"] = [
+        {"path": p.get("path"), "line": p.get("line"), "reason": p.get("reason")}
+        for p in problems
+        if p.get("severity", "error") == "error"
+    ][:MAX_FAILURES_SHOWN]
+    return shown
+
+
+def index_summary(services: Services) -> dict[str, Any]:
+    """:func:`store_summary` plus this server's re-indexer: running, last attempt, next run."""
+    return {
+        **store_summary(services.settings.index_dir),
+        "reindex": services.reindexer.status(),
+    }
+
+
+def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
+    """``fihris status`` for people: the index, the last run and its failures, the next run."""
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_lang"].items())) or "empty"
+    lines = [
+        f"index:      {index_dir}",
+        f"generation: {summary['generation']} (created {summary['created']})",
+        f"documents:  {summary['documents']} ({langs})",
+    ]
+    run = summary["last_run"]
+    if run is None:
+        lines.append("last run:   none recorded")
+    else:
+        lines.append(
+            f"last run:   {run['kind']} started {run['started']}, {run['duration_s']} s: "
+            f"added {run['added']}, updated {run['updated']}, deleted {run['deleted']}, "
+            f"unchanged {run['unchanged']}, failed {run['failed']}, warnings {run['warnings']}"
+        )
+        if run.get("rebuilt_because"):
+            lines.append(f"            rebuilt the whole index: {run['rebuilt_because']}")
+        for failure in run["failures"]:
+            where = f"{failure['path']}:{failure['line']}" if failure["line"] else failure["path"]
+            lines.append(f"  failed:   {where}: {failure['reason']}")
+    schedule = summary["schedule"]
+    if schedule:
+        lines.append(
+            f"next run:   {schedule['next_run']} (every {schedule['every_s']:g} s, "
+            f"fihris serve pid {schedule['pid']})"
+        )
+    else:
+        lines.append(
+            "next run:   not scheduled by a server (fihris serve --reindex-every); "
+            "cron or systemd runs are not known here"
+        )
+    return lines

@@ -19,6 +19,7 @@ from index.errors import FihrisError
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 UI_LANGS: Final = ("fr", "ar")
 _UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DURATION_SYNTAX: Final = "expected a number and a unit s, m, h or d, e.g. 30s, 10m, 1h"
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 
 
@@ -33,7 +34,7 @@ def parse_duration(text: str) -> float:
     """
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"invalid duration {text!r}: expected a number and s, m, h or d (10m)")
+        raise ValueError(f"invalid duration {text!r}: {DURATION_SYNTAX}")
     seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
     if seconds <= 0:
         raise ValueError(f"invalid duration {text!r}: it must be greater than zero")
@@ -68,10 +69,16 @@ def _ui_lang(text: str) -> str:
     return value
 
 
-def _optional_duration(text: str) -> float | None:
+def parse_reindex_every(text: str) -> float | None:
+    """A re-index period, or ``None`` for "off" (``off``, ``never``, ``none``, ``0``, empty)."""
     if text.strip().lower() in {"", "0", "off", "none", "never"}:
         return None
     return parse_duration(text)
+
+
+def parse_port(text: str) -> int:
+    """A TCP port, 1–65535 (``ValueError`` says what is accepted)."""
+    return _port(text)
 
 
 def _optional_token(text: str) -> str | None:
@@ -94,6 +101,7 @@ class Settings:
     max_query_length: int = 1000  # characters; longer queries get a 400, not a slow search
     ui_lang: str = "fr"  # interface language when the request does not choose one
     max_body_size: int = 64 * 1024  # bytes; the API takes no large bodies
+    max_url_length: int = 32 * 1024  # bytes of path and query (encoded); longer is a 414
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,7 +115,7 @@ class Settings:
             "corpus_dir": ("FIHRIS_CORPUS", Path),
             "host": ("FIHRIS_HOST", str.strip),
             "port": ("FIHRIS_PORT", _port),
-            "reindex_every": ("FIHRIS_REINDEX_EVERY", _optional_duration),
+            "reindex_every": ("FIHRIS_REINDEX_EVERY", parse_reindex_every),
             "admin_token": ("FIHRIS_ADMIN_TOKEN", _optional_token),
             "max_query_length": ("FIHRIS_MAX_QUERY_LENGTH", _positive_int),
             "ui_lang": ("FIHRIS_UI_LANG", _ui_lang),
