@@ -462,3 +462,44 @@ def test_the_reindexer_reports_a_locked_index_and_keeps_the_old_one(tmp_path: Pa
     assert reindexer.trigger()  # the next run, with the lock free, goes through
     reindexer.wait(30)
     assert reindexer.status()["last_run"]["ok"] is True and reindexer.runs == 2
+
+
+# -- kill -9 of the server in the middle of its own re-index run ---------------------------
+def test_kill_9_of_the_server_mid_update_leaves_a_whole_index(tmp_path: Path) -> None:
+    """The re-indexer runs inside ``fihris serve``: killing the server mid-run must leave
+    the previous generation whole, a schedule nobody trusts, and a next run that finishes."""
+    import signal
+
+    from web.scheduler import read_schedule
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text(churn_lines("a", 1, 50), "utf-8")
+    build_index(corpus, index_dir)
+    store = IndexStore(index_dir)
+    before = store.current_name()
+    with serve(index_dir, corpus, tmp_path / "serve.log", "--reindex-every", "1s") as base:
+        assert read_schedule(index_dir) is not None
+        (corpus / "big.jsonl").write_text(churn_lines("big", 1, 4000), "utf-8")
+        deadline = time.monotonic() + 60
+        while not list(index_dir.glob("*.partial")):  # the run is writing its new generation
+            assert time.monotonic() < deadline, "the re-indexer never started writing"
+            time.sleep(0.01)
+        pid = int(json.loads((index_dir / "schedule.json").read_text())["pid"])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:  # wait until the server is gone (its port refuses connections)
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+            except httpx.TransportError:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert store.current_name() == before  # killed before the swap: the old generation
+    manifest = store.manifest()
+    assert manifest is not None and manifest.documents == 50
+    assert indexed_ids(index_dir) == {f"churn/a/{i}" for i in range(50)}
+    assert read_schedule(index_dir) is None  # a dead server's schedule is not shown
+    stats = update_index(corpus, index_dir)  # the next run does the work
+    assert stats.added == 4000 and stats.documents == 4050
+    assert not list(index_dir.glob("*.partial"))

@@ -340,3 +340,24 @@ def test_fihris_status_prints_the_last_run_and_the_next_one(
 def test_fihris_status_without_an_index_exits_3() -> None:
     result = fihris_cli("status", "--index", "/nonexistent/index")
     assert result.returncode == 3 and "no index at /nonexistent/index" in result.stderr
+
+
+def test_the_servers_reindexer_never_forks_writers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A fork from the threaded server copies locks other threads hold: one writer process."""
+    import web.scheduler
+    from index import RunStats
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_update(corpus: Path, index: Path, **options: Any) -> RunStats:
+        calls.append(options)
+        return RunStats("update", str(corpus), "2026-01-01T00:00:00+00:00")
+
+    monkeypatch.setattr(web.scheduler, "update_index", fake_update)
+    reindexer = web.scheduler.Reindexer(tmp_path, tmp_path)
+    assert reindexer.trigger()
+    reindexer.wait(10)
+    assert calls == [{"wait": 30.0, "procs": 1}]
+    assert reindexer.status()["last_run"]["ok"] is True

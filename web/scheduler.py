@@ -33,8 +33,13 @@ SCHEDULE_FILE = "schedule.json"
 
 
 def _default_update(corpus: Path, index_dir: Path) -> RunStats:
-    # wait a little for a writer in another process (cron) instead of failing at once
-    return update_index(corpus, index_dir, wait=30.0)
+    """Wait a little for a writer in another process (cron) instead of failing at once.
+
+    One writer process (``procs=1``): a large batch would otherwise fork writer
+    processes from this multi-threaded server, and a fork copies whatever locks
+    the search threads hold at that instant (a child can deadlock on them).
+    """
+    return update_index(corpus, index_dir, wait=30.0, procs=1)
 
 
 def _iso(moment: float | None) -> str | None:
