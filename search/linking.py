@@ -23,6 +23,7 @@ lexicon built without the evaluated dataset (``fihris eval links``).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,8 @@ TOP_TERMS: Final = 60
 #: Bump when the algorithm changes: a persisted link file of another version is ignored.
 VERSION: Final = "1"
 
+#: Document frequency of each term in a collection, and the collection's size.
+Frequencies = tuple[Mapping[str, int], int]
 #: ``translate(text, target_lang, target_vocabulary)`` → weighted target terms.
 Translate = Callable[[str, str, Mapping[str, int]], Mapping[str, float]]
 
@@ -109,13 +112,19 @@ def dates_compatible(a: str | None, b: str | None, max_days: int = MAX_DAYS) -> 
 class TermSpace:
     """tf-idf vectors of one language's documents, and an inverted index over them."""
 
-    def __init__(self, docs: Sequence[LinkDoc]) -> None:
+    def __init__(self, docs: Sequence[LinkDoc], frequencies: Frequencies | None = None) -> None:
+        """``frequencies``: document frequencies and size of the whole language's collection.
+
+        Why not only ``docs``'s: they may be a few candidates around a date, and
+        a translated vector keeps only the terms the collection knows, so over a
+        handful of documents any shared word would look like strong evidence.
+        """
         self.docs = list(docs)
         counts = [Counter(tok.term for tok in analyze(lead(d.text))) for d in self.docs]
-        self.df: Counter[str] = Counter()
+        self.own: Counter[str] = Counter()  # the candidates' vocabulary (for names)
         for c in counts:
-            self.df.update(c.keys())
-        self.size = len(self.docs)
+            self.own.update(c.keys())
+        self.df, self.size = frequencies or (self.own, len(self.docs))
         self.vectors = [self.vector(c) for c in counts]
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for n, vec in enumerate(self.vectors):
@@ -143,15 +152,25 @@ class TermSpace:
 
 
 def similarity_scores(
-    docs: Sequence[LinkDoc], translate: Translate
+    docs: Sequence[LinkDoc], translate: Translate, frequencies: Frequencies | None = None
 ) -> tuple[list[LinkDoc], list[LinkDoc], list[dict[int, float]]]:
-    """French docs, Arabic docs, and per French doc its cosine with each Arabic doc."""
+    """French docs, Arabic candidates, and per French doc its cosine with each candidate.
+
+    ``frequencies``: the Arabic collection's (see :class:`TermSpace`); by default
+    counted over every Arabic document of ``docs``.
+    """
     french = [d for d in docs if d.lang == "fr"]
-    arabic = [d for d in docs if d.lang == "ar"]
-    space = TermSpace(arabic)
+    every = [d for d in docs if d.lang == "ar"] if french else []
+    arabic = _candidates(every, french)
+    if frequencies is None and len(arabic) < len(every):
+        counted: Counter[str] = Counter()
+        for doc in every:
+            counted.update({tok.term for tok in analyze(lead(doc.text))})
+        frequencies = (counted, len(every))
+    space = TermSpace(arabic, frequencies)
     rows = []
     for doc in french:
-        vec = space.vector(translate(lead(doc.text), "ar", space.df))
+        vec = space.vector(translate(lead(doc.text), "ar", space.own))
         rows.append(
             {
                 n: s
@@ -160,6 +179,40 @@ def similarity_scores(
             }
         )
     return french, arabic, rows
+
+
+def _candidates(arabic: Sequence[LinkDoc], french: Sequence[LinkDoc]) -> list[LinkDoc]:
+    """The Arabic documents some French document could be linked with, by date.
+
+    Why: an archive of 30,000 Arabic dispatches and a few hundred French ones
+    needs vectors only for the Arabic dispatches published around the French
+    ones (and the undated). An undated French document keeps them all.
+    """
+    ranges = [day_range(d.date) for d in french]
+    if any(r is None for r in ranges):
+        return list(arabic)
+    windows = sorted(
+        (r[0] - timedelta(days=MAX_DAYS), r[1] + timedelta(days=MAX_DAYS))
+        for r in ranges
+        if r is not None
+    )
+    merged: list[tuple[date, date]] = []
+    for lo, hi in windows:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    starts = [lo for lo, _ in merged]
+    out = []
+    for doc in arabic:
+        span = day_range(doc.date)
+        if span is None:
+            out.append(doc)
+            continue
+        k = bisect.bisect_right(starts, span[1]) - 1
+        if k >= 0 and merged[k][1] >= span[0]:
+            out.append(doc)
+    return out
 
 
 def mutual_best(
@@ -185,7 +238,10 @@ def mutual_best(
 
 
 def compute_links(
-    docs: Sequence[LinkDoc], translate: Translate | None, threshold: float = THRESHOLD
+    docs: Sequence[LinkDoc],
+    translate: Translate | None,
+    threshold: float = THRESHOLD,
+    frequencies: Frequencies | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Every document's linked versions: declared pairs, then similarity for the others."""
     links: dict[str, set[str]] = defaultdict(set)
@@ -193,7 +249,7 @@ def compute_links(
         links[doc_id] |= others
     rest = [d for d in docs if not d.pair_id]
     if translate is not None and rest:
-        french, arabic, rows = similarity_scores(rest, translate)
+        french, arabic, rows = similarity_scores(rest, translate, frequencies)
         for fr_id, ar_id, _ in mutual_best(french, arabic, rows, threshold):
             links[fr_id].add(ar_id)
             links[ar_id].add(fr_id)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -72,10 +74,15 @@ class GenerationLinks:
             stamp = self._stamp(lexicon_version)
             links = self._read(stamp)
             if links is None:
-                links = compute_links(self._documents(), translate)
+                with self._index.searcher() as searcher:
+                    docs = self._documents(searcher)
+                    arabic = sum(1 for d in docs if d.lang == "ar")
+                    frequencies = (_IndexFrequencies(searcher.reader()), arabic)
+                    links = compute_links(docs, translate, frequencies=frequencies)
                 self._write(stamp, links)
             self._links = links
         except Exception:  # a broken generation must not break searching: no links
+            logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
             self._links = {}
         finally:
             self._done.set()
@@ -101,25 +108,25 @@ class GenerationLinks:
             "lexicon": lexicon_version,
         }
 
-    def _documents(self) -> list[LinkDoc]:
+    @staticmethod
+    def _documents(searcher: Any) -> list[LinkDoc]:
         docs = []
-        with self._index.searcher() as searcher:
-            for _, stored in searcher.reader().iter_docs():
-                title, body = stored.get("title") or "", stored.get("body") or ""
-                text = body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
-                pair_id = None
-                with contextlib.suppress(ValueError, TypeError, AttributeError):
-                    pair = json.loads(stored.get("meta") or "{}").get("pair_id")
-                    pair_id = str(pair) if pair not in (None, "") else None
-                docs.append(
-                    LinkDoc(
-                        id=stored["id"],
-                        lang=stored.get("lang") or "",
-                        text=text,
-                        date=stored.get("date_text"),
-                        pair_id=pair_id,
-                    )
+        for _, stored in searcher.reader().iter_docs():
+            title, body = stored.get("title") or "", stored.get("body") or ""
+            text = body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
+            pair_id = None
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                pair = json.loads(stored.get("meta") or "{}").get("pair_id")
+                pair_id = str(pair) if pair not in (None, "") else None
+            docs.append(
+                LinkDoc(
+                    id=stored["id"],
+                    lang=stored.get("lang") or "",
+                    text=text,
+                    date=stored.get("date_text"),
+                    pair_id=pair_id,
                 )
+            )
         return docs
 
     def _read(self, stamp: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
@@ -141,6 +148,26 @@ class GenerationLinks:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+class _IndexFrequencies(Mapping[str, int]):
+    """Document frequencies of stemmed body terms, read from the generation's index."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __getitem__(self, term: str) -> int:
+        found = int(self._reader.doc_frequency("body", term))
+        if not found:
+            raise KeyError(term)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        for term in self._reader.lexicon("body"):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._reader.lexicon("body"))
 
 
 _REGISTRY: dict[str, GenerationLinks] = {}

@@ -184,3 +184,24 @@ def test_a_file_of_another_generation_is_ignored(seed_index: Path) -> None:
     (gen_dir / LINKS_FILE).write_text(json.dumps(stale), "utf-8")
     fresh = GenerationLinks(gen_dir, index)
     assert fresh.wait(120) and fresh.of(FR_SEED) == (AR_SEED,)
+
+
+@pytest.mark.parametrize(
+    ("french_dates", "arabic_date", "kept"),
+    [
+        (["2024-07-26"], "2024-07-29", True),  # inside the window
+        (["2024-07-26"], "2024-08-01", False),  # outside: never compared, never vectorised
+        (["2024-07-26", "2024-09-01"], "2024-08-30", True),  # the second window
+        (["2024-07-26"], None, True),  # an undated Arabic document is always a candidate
+        (["2024-07-26", None], "2015-01-01", True),  # an undated French one keeps them all
+        (["2024-07"], "2024-06-28", True),  # a month's window starts 3 days before the 1st
+    ],
+)
+def test_candidates_by_date(
+    french_dates: list[str | None], arabic_date: str | None, kept: bool
+) -> None:
+    from search.linking import _candidates
+
+    french = [LinkDoc(f"fr{n}", "fr", "x", d) for n, d in enumerate(french_dates)]
+    arabic = [LinkDoc("ar", "ar", "y", arabic_date)]
+    assert (_candidates(arabic, french) == arabic) is kept
