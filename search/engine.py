@@ -1,12 +1,10 @@
-"""The search engine: one long-lived view per index generation, safe for many threads.
+"""The search engine: parse, compile, evaluate, rank, cut snippets; safe for many threads.
 
-Why a pool of searchers per generation: opening a Whoosh searcher costs
-~0.3 s on 30,000 documents, and a searcher is not safe to share between
-threads (its file handles seek). Each generation keeps a small pool (created
-on demand, at most :data:`MAX_SEARCHERS`; with the GIL more would not search
-faster); a request borrows one. The CURRENT file is stat()ed on every request
-(microseconds): when a new generation is published, the next request opens it
-and the old one is closed once its last borrowed searcher comes back.
+Why the engine holds no index state itself: everything tied to an index
+generation (searchers, column arrays, term statistics, caches) lives in
+:class:`search.generation.Generation`. The CURRENT file is stat()ed on every
+request (microseconds): when a new generation is published, the next request
+opens it and the old one is closed once its last borrowed searcher comes back.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,128 +27,17 @@ from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator
 from search.facets import NO_DATE
+from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
+from search.generation import Generation
 from search.links import translations_of
 from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
 from search.models import WordTranslation as WordTranslationModel
 from search.query import analysed_terms, highlighter, parse
-from search.scoring import Statistics
 from search.snippets import Highlighter
-from search.suggest import FEW_HITS, Vocabulary, suggest
+from search.suggest import FEW_HITS, suggest
 from search.validate import period_end, period_start
 
-MAX_SEARCHERS: Final = 4
 TIME_LIMIT_S: Final = 2.0
-MAX_EXPANSION: Final = 200
-_SCAN_EXPANSION: Final = 5000
-
-
-class _Generation:
-    """One published generation: its searchers, column arrays and caches."""
-
-    def __init__(self, store: IndexStore) -> None:
-        self.index, self.manifest = store.open()
-        self.name = f"gen-{self.manifest.generation:06d}"
-        first = self.index.searcher()
-        self._free: list[Any] = [first]
-        self._count = 1
-        self._cond = threading.Condition()
-        self._busy = 0
-        self._retired = False
-        self.langs: list[str] = _column(first, "lang", "")
-        self.years: list[str] = _column(first, "year", "")
-        self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
-        self.sources: list[str] = _column(first, "source", "")
-        self.stats = Statistics(first)
-        self._prefixes: dict[str, tuple[list[str], bool]] = {}
-        self._vocab: dict[str, Any] = {}
-        self._vocab_lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def searcher(self) -> Iterator[Any]:
-        with self._cond:
-            while not self._free and self._count >= MAX_SEARCHERS:
-                self._cond.wait()
-            searcher = self._free.pop() if self._free else None
-            if searcher is None:
-                self._count += 1
-            self._busy += 1
-        try:
-            if searcher is None:
-                searcher = self.index.searcher()
-            yield searcher
-        finally:
-            with self._cond:
-                self._busy -= 1
-                if searcher is not None:
-                    self._free.append(searcher)
-                else:
-                    self._count -= 1
-                self._cond.notify()
-                if self._retired and not self._busy:
-                    self._close_all()
-
-    def retire(self) -> None:
-        """Close once no request uses this generation any more."""
-        with self._cond:
-            self._retired = True
-            if not self._busy:
-                self._close_all()
-
-    def _close_all(self) -> None:
-        for searcher in self._free:
-            with contextlib.suppress(Exception):
-                searcher.close()
-        self._free.clear()
-
-    def expand_prefix(self, prefix: str) -> tuple[list[str], bool]:
-        """The most frequent exact forms starting with ``prefix`` (cached per generation)."""
-        cached = self._prefixes.get(prefix)
-        if cached is None:
-            with self.searcher() as searcher:
-                reader = searcher.reader()
-                found: dict[str, int] = {}
-                for field in ("body_exact", "title_exact"):
-                    for n, raw in enumerate(reader.expand_prefix(field, prefix)):
-                        if n >= _SCAN_EXPANSION:
-                            break
-                        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                        if term not in found:
-                            found[term] = reader.doc_frequency(field, term)
-            ranked = sorted(found, key=lambda t: (-found[t], t))
-            cached = (ranked[:MAX_EXPANSION], len(ranked) > MAX_EXPANSION)
-            if len(self._prefixes) > 1000:
-                self._prefixes.clear()
-            self._prefixes[prefix] = cached
-        return cached
-
-    def vocabulary(self, kind: str) -> Any:
-        """Per-generation vocabularies, built once in a background thread (None until ready).
-
-        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: stemmed body
-        terms of one script, for the translator's name matching.
-        """
-        with self._vocab_lock:
-            if kind in self._vocab:
-                return self._vocab[kind]
-            self._vocab[kind] = None
-        threading.Thread(target=self._build_vocabulary, args=(kind,), daemon=True).start()
-        return None
-
-    def _build_vocabulary(self, kind: str) -> None:
-        with self.searcher() as searcher:
-            reader = searcher.reader()
-            field = "body_exact" if kind == "suggest" else "body"
-            terms = [
-                t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(field)
-            ]
-        if kind == "suggest":
-            value: Any = Vocabulary(terms)
-        else:
-            from index.text import is_arabic
-
-            value = {t: 1 for t in terms if is_arabic(t) == (kind == "ar")}
-        with self._vocab_lock:
-            self._vocab[kind] = value
 
 
 class SearchEngine:
@@ -161,12 +48,12 @@ class SearchEngine:
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
         self._lock = threading.Lock()
-        self._gen: _Generation | None = None
+        self._gen: Generation | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._closed = False
 
     # -- generations --------------------------------------------------------------------
-    def _generation(self) -> _Generation:
+    def _generation(self) -> Generation:
         try:
             st = os.stat(self.index_dir / "CURRENT")
             stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -180,7 +67,7 @@ class SearchEngine:
                 return self._gen
             name = self.store.current_name()
             if self._gen is None or name != self._gen.name:
-                new = _Generation(self.store)  # raises IndexMissingError without an index
+                new = Generation(self.store)  # raises IndexMissingError without an index
                 old, self._gen = self._gen, new
                 if old is not None:
                     old.retire()
@@ -265,7 +152,7 @@ class SearchEngine:
 
     def _prepare(
         self,
-        gen: _Generation,
+        gen: Generation,
         parsed: Any,
         text: str,
         cross: bool,
@@ -301,7 +188,7 @@ class SearchEngine:
 
     @staticmethod
     def _filter(
-        gen: _Generation, parsed: Any, request: SearchRequest
+        gen: Generation, parsed: Any, request: SearchRequest
     ) -> Callable[[int], bool] | None:
         """Source and date filters as a test on the column arrays (None: no filter).
 
@@ -385,7 +272,7 @@ class SearchEngine:
         )
 
     def _suggest(
-        self, gen: _Generation, searcher: Any, parsed: Any, request: SearchRequest, total: int
+        self, gen: Generation, searcher: Any, parsed: Any, request: SearchRequest, total: int
     ) -> str | None:
         vocabulary = gen.vocabulary("suggest")
         if vocabulary is None:
@@ -464,22 +351,6 @@ class SearchEngine:
             if self._gen is not None:
                 self._gen.retire()
             self._gen, self._stamp = None, None
-
-
-def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> list[Any]:
-    """A column as a list by global docnum; segments without the column give ``default``.
-
-    Why per segment: a segment where no document has the field (an update adding
-    only undated documents) has no column, and the multi-reader then drops it.
-    """
-    values: list[Any] = []
-    for sub, _ in searcher.leaf_searchers():
-        reader = sub.reader()
-        if reader.has_column(name):
-            values.extend(reader.column_reader(name, translate=translate))
-        else:
-            values.extend([default] * reader.doc_count_all())
-    return values
 
 
 def _query_lang(parsed: Any) -> str:

@@ -160,7 +160,7 @@ def test_pathological_queries_are_refused(engine: SearchEngine, q: str, error: s
         ("po* co* ta*", {"search.compile.MAX_PREFIX_TERMS": 1}, "too many prefixes", False),
         ("po*", {"search.compile.MAX_PREFIX_TERMS": 1}, "only the 1 most common", True),
         # the per-prefix cap
-        ("po*", {"search.engine.MAX_EXPANSION": 1}, "only the 1 most common", True),
+        ("po*", {"search.generation.MAX_EXPANSION": 1}, "only the 1 most common", True),
         # the time limit on collection: stopped at once, flagged, never a wrong match
         ("port OR Tanger", {"search.engine.TIME_LIMIT_S": -1.0}, "results are partial", True),
         ("port -Tanger", {"search.engine.TIME_LIMIT_S": -1.0}, "results are partial", True),
