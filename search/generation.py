@@ -89,6 +89,7 @@ class Generation:
         # than wait for a free searcher that will never come back.
         self._count -= len(self._free)
         self._free.clear()
+        self._cond.notify_all()  # waiters may now open a searcher of their own
 
     def expand_prefix(self, prefix: str) -> tuple[list[str], bool]:
         """The most frequent exact forms starting with ``prefix`` (cached per generation)."""
