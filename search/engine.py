@@ -13,12 +13,11 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from whoosh import query as wq
-from whoosh.util.times import datetime_to_long
 
 from index import IndexStore, Manifest, Token
 from search import facets as fc
@@ -26,7 +25,7 @@ from search.compile import compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator
-from search.facets import NO_DATE
+from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
 from search.links import translations_of
@@ -35,7 +34,6 @@ from search.models import WordTranslation as WordTranslationModel
 from search.query import analysed_terms, highlighter, parse
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
-from search.validate import period_end, period_start
 
 TIME_LIMIT_S: Final = 2.0
 
@@ -97,7 +95,7 @@ class SearchEngine:
             if parsed.filters.langs and not langs:
                 shown = f"lang:{parsed.filters.langs[0]} in the query"
                 notes.append(f"{shown} and lang={request.lang} exclude each other: no result")
-        keep = self._filter(gen, parsed, request)
+        keep = column_filter(gen, parsed, request)
         with gen.searcher() as searcher:
             evaluator = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S)
             found = evaluator.run(query)
@@ -134,7 +132,7 @@ class SearchEngine:
         interpretation = Interpretation(
             query=parsed.readable(),
             terms=analysed_terms(parsed),
-            filters=self._filters_shown(parsed, request),
+            filters=filters_shown(parsed, request),
             translations=tuple(translations),
             notes=tuple(dict.fromkeys([*parsed.notes, *notes])),
         )
@@ -185,59 +183,6 @@ class SearchEngine:
 
         compiled = compile_query(parsed, gen.expand_prefix, expander)
         return compiled.query, compiled.highlighter, translated, translations, compiled.notes
-
-    @staticmethod
-    def _filter(
-        gen: Generation, parsed: Any, request: SearchRequest
-    ) -> Callable[[int], bool] | None:
-        """Source and date filters as a test on the column arrays (None: no filter).
-
-        Why not query clauses: a date range is hundreds of numeric terms for Whoosh
-        (it was the slowest part of a filtered search), and a filter should not
-        add to the score. The language filter is applied after (see facets).
-        """
-        sources = frozenset(parsed.filters.sources)
-        ranges = list(parsed.filters.dates)
-        if request.date_from or request.date_to:
-            ranges.append((request.date_from, request.date_to))
-        if not sources and not ranges:
-            return None
-        bounds = [
-            (
-                datetime_to_long(period_start(low)) if low else None,
-                datetime_to_long(period_end(high)) if high else None,
-            )
-            for low, high in ranges
-        ]
-        source_of, date_of = gen.sources, gen.dates
-
-        def keep(docnum: int) -> bool:
-            if sources and source_of[docnum] not in sources:
-                return False
-            value = date_of[docnum]
-            return not bounds or (
-                value != NO_DATE
-                and all(
-                    (lo is None or lo <= value) and (hi is None or value < hi) for lo, hi in bounds
-                )
-            )
-
-        return keep
-
-    @staticmethod
-    def _filters_shown(parsed: Any, request: SearchRequest) -> dict[str, str]:
-        shown: dict[str, str] = {}
-        langs = [*parsed.filters.langs, *([request.lang] if request.lang else [])]
-        if langs:
-            shown["lang"] = ",".join(dict.fromkeys(langs))
-        if parsed.filters.sources:
-            shown["source"] = ",".join(parsed.filters.sources)
-        dates = [*parsed.filters.dates]
-        if request.date_from or request.date_to:
-            dates.append((request.date_from, request.date_to))
-        if dates:
-            shown["date"] = " ".join(f"{a or ''}..{b or ''}" for a, b in dates)
-        return shown
 
     def _hit(
         self,
@@ -291,7 +236,7 @@ class SearchEngine:
             except SearchError:
                 return 0
             found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
-            keep = self._filter(gen, other, request)
+            keep = column_filter(gen, other, request)
             return len(found) if keep is None else sum(1 for d in found if keep(d))
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
