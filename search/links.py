@@ -180,7 +180,10 @@ def links_for(index: Any, translate: Translate | None = None) -> GenerationLinks
     folder = getattr(getattr(index, "storage", None), "folder", None)
     if folder is None:
         return None
-    key = str(Path(folder).resolve())
+    key = str(folder)  # as the index spells it: no realpath() per hit
+    found = _REGISTRY.get(key)
+    if found is not None:
+        return found
     with _REGISTRY_LOCK:
         found = _REGISTRY.get(key)
         if found is None:
