@@ -314,7 +314,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "options",
         nargs=argparse.REMAINDER,
-        help="--dataset flores|tico, --mode psq|flat, --protocol rest|full, --json FILE",
+        help="--retriever engine|psq, --query or|and, --dataset flores|tico, --protocol "
+        "rest|full, --mode psq|flat, --no-links, --json FILE",
     )
     ev.set_defaults(func=cmd_eval)
     return parser
