@@ -7,17 +7,23 @@ surface word (``بالبشر``, never ``بشر`` inside it) and matches exactly 
 query matched (stemmed term, exact form, phrase or prefix). The same
 :class:`Highlighter` cuts result snippets and marks a whole document.
 
-Why the scan reads the analysis cache itself (:func:`_scan`) rather than
-building :class:`index.Token` objects: a news article is ~600 words and the
-page shows ten, and making a Token per word was most of a search's time once
-matching got fast. The scan walks the same per-chunk cache ``tokenize`` uses,
-so offsets and forms are identical, and only keeps what a mark needs.
+Why the scan (:func:`_scan`) analyses each distinct chunk once instead of
+building :class:`index.Token` objects for every word: a long report is
+thousands of words and the page shows ten hits, and walking every word in
+Python was most of a search's time once matching got fast. A chunk (a
+whitespace-separated piece of text) always analyses the same way wherever it
+stands, so the scan asks the per-chunk analysis cache ``tokenize`` uses about
+each *distinct* chunk, then finds only the marked chunks' occurrences with one
+regular expression run in C. Offsets and forms are identical to ``tokenize``'s
+(a property test checks it); phrases are checked from the occurrences of their
+first word only.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -30,6 +36,8 @@ FRAGMENT_CHARS: Final = 250
 MAX_FRAGMENTS: Final = 3
 #: Sentence ends in both scripts (Arabic question mark and semicolon included).
 _SENTENCE_END: Final = re.compile(r"[.!?؟؛…]+[\"'»”)\]]*\s+|\n+")
+
+_CHUNK: Final = re.compile(r"\S+")  # what ``str.split()`` splits into
 
 Match = tuple[int, int, str]  # start, end, key (the query term it stands for)
 
@@ -58,18 +66,15 @@ class Highlighter:
         """Marked spans of ``text``, in order, never overlapping."""
         if not self:
             return []
-        words: list[tuple[int, int, str]] | None = [] if self.phrases else None
         if tokens is None:
-            found = _scan(text, self.terms, self.exacts, self.prefixes, words)
-        else:
-            found = {}
-            for i, tok in enumerate(tokens):
-                key = _key(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
-                if key is not None:
-                    found[i] = (tok.start, tok.end, key)
-            if words is not None:
-                words.extend((t.start, t.end, t.exact) for t in tokens)
-        if words:
+            return _scan(text, self.terms, self.exacts, self.prefixes, self.phrases)
+        found: dict[int, Match] = {}
+        for i, tok in enumerate(tokens):
+            key = _key(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
+            if key is not None:
+                found[i] = (tok.start, tok.end, key)
+        if self.phrases:
+            words = [(t.start, t.end, t.exact) for t in tokens]
             exacts = [w[2] for w in words]
             for phrase in self.phrases:
                 width = len(phrase)
@@ -120,10 +125,7 @@ class Highlighter:
             start, end = _window(text, 0, 0, size)
             return (_fragment(text, [], start, end),)
         candidates = []
-        for start, end in _sentences(text):
-            inside = [m for m in matches if start <= m[0] and m[1] <= end]
-            if not inside:
-                continue
+        for start, end, inside in _sentence_groups(text, matches):
             if end - start > size:
                 start, end = _window(text, inside[0][0], inside[0][1], size)
                 inside = [m for m in inside if start <= m[0] and m[1] <= end]
@@ -164,40 +166,108 @@ def _scan(
     terms: frozenset[str],
     exacts: frozenset[str],
     prefixes: tuple[str, ...],
-    words: list[tuple[int, int, str]] | None,
-) -> dict[int, Match]:
-    """Marks by word index, as ``tokenize(text)`` numbers the words (stop words included).
+    phrases: tuple[tuple[str, ...], ...],
+) -> list[Match]:
+    """The marks of ``text``, as :meth:`Highlighter.matches` finds them from ``tokenize``.
 
-    ``words`` (if given) receives every word's (start, end, exact form), for phrases.
+    Each distinct chunk is analysed (from the cache) once: its marks relative to
+    the chunk, and whether a phrase may start in it. Only those chunks' occurrences
+    are then located, by one whole-chunk regular expression.
     """
-    found: dict[int, Match] = {}
-    find = text.find
-    end = 0
-    i = 0
-    for chunk in text.split():
-        start = find(chunk, end)
-        end = start + len(chunk)
-        for _, lo, hi, term, exact, _, stop in chunk_tokens(chunk)[0]:
+    firsts = {phrase[0] for phrase in phrases}
+    marked: dict[str, list[tuple[int, int, str] | None]] = {}
+    for chunk in set(text.split()):
+        tokens = chunk_tokens(chunk)[0]
+        marks: list[tuple[int, int, str] | None] | None = None
+        for n, (_, lo, hi, term, exact, _, stop) in enumerate(tokens):
             if (not stop and term in terms) or exact in exacts:
-                found[i] = (start + lo, start + hi, term if term in terms else exact)
+                key: str | None = term if term in terms else exact
             elif prefixes:
                 key = _key(term, exact, stop, terms, exacts, prefixes)
-                if key is not None:
-                    found[i] = (start + lo, start + hi, key)
-            if words is not None:
-                words.append((start + lo, start + hi, exact))
-            i += 1
-    return found
+            else:
+                key = None
+            if key is not None or exact in firsts:
+                if marks is None:
+                    marks = [None] * len(tokens)
+                marks[n] = (lo, hi, key) if key is not None else None
+        if marks is not None:
+            marked[chunk] = marks
+    if not marked:
+        return []
+    found: dict[int, Match] = {}
+    anchors: list[int] = []  # chunk starts where a phrase may begin
+    for occurrence in _occurrences(marked).finditer(text):
+        start = occurrence.start()
+        marks = marked[occurrence.group()]
+        for mark in marks:
+            if mark is not None:
+                found[start + mark[0]] = (start + mark[0], start + mark[1], mark[2])
+        if firsts:
+            anchors.append(start)
+    if anchors:
+        _mark_phrases(text, anchors, phrases, found)
+    return [found[k] for k in sorted(found)]
 
 
-def _sentences(text: str) -> Iterable[tuple[int, int]]:
-    """(start, end) of each sentence, stripped of surrounding spaces."""
-    pos = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        yield from _stripped(text, pos, end)
-        pos = end
-    yield from _stripped(text, pos, len(text))
+def _occurrences(marked: Iterable[str]) -> re.Pattern[str]:
+    """Whole-chunk occurrences of the ``marked`` chunks (``re`` caches the pattern)."""
+    alternatives = "|".join(re.escape(c) for c in sorted(marked, key=len, reverse=True))
+    return re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
+
+
+def _words_from(
+    text: str, start: int, width: int
+) -> tuple[list[tuple[int, int, str]], list[str], int]:
+    """The words from the chunk starting at ``start`` on, enough for a phrase of
+    ``width`` words to begin at any word of that chunk: (start, end, exact) of each,
+    their exact forms, and how many belong to the first chunk. A chunk without
+    words (a dash) takes no word position, as in ``tokenize``."""
+    words: list[tuple[int, int, str]] = []
+    first = 0
+    for chunk in _CHUNK.finditer(text, start):
+        at = chunk.start()
+        for _, lo, hi, _, exact, _, _ in chunk_tokens(chunk.group())[0]:
+            words.append((at + lo, at + hi, exact))
+        if at == start:
+            first = len(words)
+        if len(words) >= first + width - 1:
+            break
+    return words, [w[2] for w in words], first
+
+
+def _mark_phrases(
+    text: str, anchors: list[int], phrases: tuple[tuple[str, ...], ...], found: dict[int, Match]
+) -> None:
+    """Mark the phrases beginning in the chunks starting at ``anchors``, phrase by
+    phrase (a later phrase's key wins on a shared word, as in the token walk)."""
+    width = max(len(phrase) for phrase in phrases)
+    places = [_words_from(text, start, width) for start in anchors]
+    for phrase in phrases:
+        size = len(phrase)
+        wanted = list(phrase)
+        key = " ".join(phrase)
+        for words, exacts, first in places:
+            for i in range(min(first, len(words) - size + 1)):
+                if exacts[i : i + size] == wanted:
+                    for lo, hi, _ in words[i : i + size]:
+                        found[lo] = (lo, hi, key)
+
+
+def _sentence_groups(text: str, matches: list[Match]) -> Iterable[tuple[int, int, list[Match]]]:
+    """Each sentence holding matches: its (start, end), stripped, and the matches
+    lying wholly inside it. Sentence ends are found once, in C; the matches are
+    placed by bisection, so a long text costs no Python loop over its sentences."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    groups: dict[int, list[Match]] = {}
+    for match in matches:
+        groups.setdefault(bisect_right(ends, match[0]), []).append(match)
+    for k, group in groups.items():
+        lo = ends[k - 1] if k else 0
+        hi = ends[k] if k < len(ends) else len(text)
+        for start, end in _stripped(text, lo, hi):
+            inside = [m for m in group if start <= m[0] and m[1] <= end]
+            if inside:
+                yield start, end, inside
 
 
 def _stripped(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from index import tokenize
 from search.query import highlighter, parse
 from search.snippets import Highlighter
 
@@ -85,3 +88,40 @@ def test_no_match_falls_back_to_the_start() -> None:
 
 def test_empty_highlighter_marks_nothing() -> None:
     assert Highlighter().mark("a <b>") == "a &lt;b&gt;"
+
+
+#: Words that repeat, share stems, carry punctuation, take no word position
+#: (a dash, «), voweled and hamza variants, elisions: what makes a scan go wrong.
+WORDS = [
+    "le", "port", "Port,", "ports.", "l'humain", "humains", "—", "«", "»", "êtres",
+    "etres", "traite", "des", "de", "la", "santé", "santé.", "بالبشر", "البشر",
+    "الاتجار", "الإتجار", "مَدْرَسَة", "مدرسة", "و", "(الأمم", "المتحدة)", "3,5", "x-y",
+]  # fmt: skip
+seps = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", " \n "])
+
+
+@st.composite
+def text_and_highlighter(draw: st.DrawFn) -> tuple[str, Highlighter]:
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=40))
+    text = "".join(w + draw(seps) for w in words)
+    tokens = tokenize(text)
+    if not tokens:
+        return text, Highlighter(terms=frozenset({"port"}))
+    pick = st.sampled_from(tokens)
+    terms = frozenset(t.term for t in draw(st.lists(pick, max_size=3)))
+    exacts = frozenset(t.exact for t in draw(st.lists(pick, max_size=2)))
+    phrases = []
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(tokens) - 1))
+        width = draw(st.integers(1, 4))
+        phrases.append(tuple(t.exact for t in tokens[i : i + width]))
+    prefixes = tuple(t.exact[:2] for t in draw(st.lists(pick, max_size=1)))
+    return text, Highlighter(terms, exacts, tuple(phrases), prefixes)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text_and_highlighter())
+def test_fast_scan_marks_what_the_tokens_mark(case: tuple[str, Highlighter]) -> None:
+    """The scan of distinct chunks finds exactly the marks a walk over ``tokenize`` finds."""
+    text, marks = case
+    assert marks.matches(text) == marks.matches(text, tokenize(text))
