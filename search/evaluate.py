@@ -120,8 +120,16 @@ class Evaluator:
         extra = self._eval(optional)
         if not extra:
             return out
-        get = extra.get
-        return {d: s + get(d, 0.0) if d in extra else s for d, s in out.items()}
+        # ``out`` is a fresh dict (see ``_or``): add in place, walking the smaller side
+        if len(extra) <= len(out):
+            for d, s in extra.items():
+                if d in out:
+                    out[d] += s
+        else:
+            get = extra.get
+            for d in out:
+                out[d] += get(d, 0.0)
+        return out
 
     def _and_not(self, positive: wq.Query, negative: wq.Query) -> Scores:
         out = self._eval(positive)

@@ -7,39 +7,27 @@ surface word (``بالبشر``, never ``بشر`` inside it) and matches exactly 
 query matched (stemmed term, exact form, phrase or prefix). The same
 :class:`Highlighter` cuts result snippets and marks a whole document.
 
-Why the scan (:func:`_scan`) analyses each distinct chunk once instead of
-building :class:`index.Token` objects for every word: a long report is
-thousands of words and the page shows ten hits, and walking every word in
-Python was most of a search's time once matching got fast. A chunk (a
-whitespace-separated piece of text) always analyses the same way wherever it
-stands, so the scan asks the per-chunk analysis cache ``tokenize`` uses about
-each *distinct* chunk, then finds only the marked chunks' occurrences with one
-regular expression run in C. Offsets and forms are identical to ``tokenize``'s
-(a property test checks it); phrases are checked from the occurrences of their
-first word only.
+Finding the marks is :mod:`search.marks`; this module cuts sentence-aware
+fragments around them and renders them.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 from index import Token
 from index.analysis import chunk_tokens
+from search.marks import Match, key_of, scan
 from search.models import Fragment
 
 FRAGMENT_CHARS: Final = 250
 MAX_FRAGMENTS: Final = 3
 #: Sentence ends in both scripts (Arabic question mark and semicolon included).
 _SENTENCE_END: Final = re.compile(r"[.!?؟؛…]+[\"'»”)\]]*\s+|\n+")
-
-_CHUNK: Final = re.compile(r"\S+")  # what ``str.split()`` splits into
-
-Match = tuple[int, int, str]  # start, end, key (the query term it stands for)
 
 
 @dataclass(frozen=True)
@@ -67,10 +55,10 @@ class Highlighter:
         if not self:
             return []
         if tokens is None:
-            return _scan(text, self.terms, self.exacts, self.prefixes, self.phrases)
+            return scan(text, self.terms, self.exacts, self.prefixes, self.phrases)
         found: dict[int, Match] = {}
         for i, tok in enumerate(tokens):
-            key = _key(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
+            key = key_of(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
             if key is not None:
                 found[i] = (tok.start, tok.end, key)
         if self.phrases:
@@ -96,7 +84,7 @@ class Highlighter:
             if key in keys:
                 return True
             for _, _, _, term, exact, _, stop in chunk_tokens(text[start:end])[0]:
-                if _key(term, exact, stop, self.terms, self.exacts, self.prefixes) is not None:
+                if key_of(term, exact, stop, self.terms, self.exacts, self.prefixes) is not None:
                     return True
         return False
 
@@ -144,130 +132,59 @@ class Highlighter:
         return tuple(_fragment(text, inside, start, end) for start, end, inside in chosen)
 
 
-def _key(
-    term: str,
-    exact: str,
-    stop: bool,
-    terms: frozenset[str],
-    exacts: frozenset[str],
-    prefixes: tuple[str, ...],
-) -> str | None:
-    """What a word is marked for: its stemmed term, its exact form or a prefix (or None)."""
-    if (not stop and term in terms) or exact in exacts:
-        return term if term in terms else exact
-    for prefix in prefixes:
-        if exact.startswith(prefix):
-            return prefix + "*"
-    return None
+#: How far before a match its sentence's start is first looked for.
+_LOOK_BACK: Final = 400
 
 
-def _scan(
-    text: str,
-    terms: frozenset[str],
-    exacts: frozenset[str],
-    prefixes: tuple[str, ...],
-    phrases: tuple[tuple[str, ...], ...],
-) -> list[Match]:
-    """The marks of ``text``, as :meth:`Highlighter.matches` finds them from ``tokenize``.
-
-    Each distinct chunk is analysed (from the cache) once: its marks relative to
-    the chunk, and whether a phrase may start in it. Only those chunks' occurrences
-    are then located, by one whole-chunk regular expression.
-    """
-    firsts = {phrase[0] for phrase in phrases}
-    marked: dict[str, list[tuple[int, int, str] | None]] = {}
-    for chunk in set(text.split()):
-        tokens = chunk_tokens(chunk)[0]
-        marks: list[tuple[int, int, str] | None] | None = None
-        for n, (_, lo, hi, term, exact, _, stop) in enumerate(tokens):
-            if (not stop and term in terms) or exact in exacts:
-                key: str | None = term if term in terms else exact
-            elif prefixes:
-                key = _key(term, exact, stop, terms, exacts, prefixes)
-            else:
-                key = None
-            if key is not None or exact in firsts:
-                if marks is None:
-                    marks = [None] * len(tokens)
-                marks[n] = (lo, hi, key) if key is not None else None
-        if marks is not None:
-            marked[chunk] = marks
-    if not marked:
-        return []
-    found: dict[int, Match] = {}
-    anchors: list[int] = []  # chunk starts where a phrase may begin
-    for occurrence in _occurrences(marked).finditer(text):
-        start = occurrence.start()
-        marks = marked[occurrence.group()]
-        for mark in marks:
-            if mark is not None:
-                found[start + mark[0]] = (start + mark[0], start + mark[1], mark[2])
-        if firsts:
-            anchors.append(start)
-    if anchors:
-        _mark_phrases(text, anchors, phrases, found)
-    return [found[k] for k in sorted(found)]
-
-
-def _occurrences(marked: Iterable[str]) -> re.Pattern[str]:
-    """Whole-chunk occurrences of the ``marked`` chunks (``re`` caches the pattern)."""
-    alternatives = "|".join(re.escape(c) for c in sorted(marked, key=len, reverse=True))
-    return re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
-
-
-def _words_from(
-    text: str, start: int, width: int
-) -> tuple[list[tuple[int, int, str]], list[str], int]:
-    """The words from the chunk starting at ``start`` on, enough for a phrase of
-    ``width`` words to begin at any word of that chunk: (start, end, exact) of each,
-    their exact forms, and how many belong to the first chunk. A chunk without
-    words (a dash) takes no word position, as in ``tokenize``."""
-    words: list[tuple[int, int, str]] = []
-    first = 0
-    for chunk in _CHUNK.finditer(text, start):
-        at = chunk.start()
-        for _, lo, hi, _, exact, _, _ in chunk_tokens(chunk.group())[0]:
-            words.append((at + lo, at + hi, exact))
-        if at == start:
-            first = len(words)
-        if len(words) >= first + width - 1:
-            break
-    return words, [w[2] for w in words], first
-
-
-def _mark_phrases(
-    text: str, anchors: list[int], phrases: tuple[tuple[str, ...], ...], found: dict[int, Match]
-) -> None:
-    """Mark the phrases beginning in the chunks starting at ``anchors``, phrase by
-    phrase (a later phrase's key wins on a shared word, as in the token walk)."""
-    width = max(len(phrase) for phrase in phrases)
-    places = [_words_from(text, start, width) for start in anchors]
-    for phrase in phrases:
-        size = len(phrase)
-        wanted = list(phrase)
-        key = " ".join(phrase)
-        for words, exacts, first in places:
-            for i in range(min(first, len(words) - size + 1)):
-                if exacts[i : i + size] == wanted:
-                    for lo, hi, _ in words[i : i + size]:
-                        found[lo] = (lo, hi, key)
-
-
-def _sentence_groups(text: str, matches: list[Match]) -> Iterable[tuple[int, int, list[Match]]]:
+def _sentence_groups(
+    text: str, matches: list[Match], look_back: int = _LOOK_BACK
+) -> Iterable[tuple[int, int, list[Match]]]:
     """Each sentence holding matches: its (start, end), stripped, and the matches
-    lying wholly inside it. Sentence ends are found once, in C; the matches are
-    placed by bisection, so a long text costs no Python loop over its sentences."""
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    groups: dict[int, list[Match]] = {}
-    for match in matches:
-        groups.setdefault(bisect_right(ends, match[0]), []).append(match)
-    for k, group in groups.items():
-        lo = ends[k - 1] if k else 0
-        hi = ends[k] if k < len(ends) else len(text)
-        for start, end in _stripped(text, lo, hi):
-            inside = [m for m in group if start <= m[0] and m[1] <= end]
-            if inside:
-                yield start, end, inside
+    lying wholly inside it.
+
+    Why sentence ends are looked for only around the matches: finding every end
+    of a long report cost more than the rest of its snippet. A sentence ends at
+    the first end after its first match (``search`` runs forward in C) and
+    starts at the last end before it, looked for in the ``look_back``
+    characters before it, then from the previous sentence on if there is none.
+    (Starting the scan inside a run of spaces can only end a sentence a few
+    spaces early, which stripping removes.)
+    """
+    previous = 0  # end of the previous sentence holding matches (a true end)
+    group: list[Match] = []
+    lo = hi = 0
+    for match in sorted(matches):
+        if group and match[0] < hi:
+            group.append(match)
+            continue
+        if group:
+            yield from _inside(text, lo, hi, group)
+            previous = hi
+        at = match[0]
+        after = _SENTENCE_END.search(text, at)
+        hi = after.end() if after else len(text)
+        near = _last_end(text, max(previous, at - look_back), at)
+        lo = near if near is not None else _last_end(text, previous, at) or previous
+        group = [match]
+    if group:
+        yield from _inside(text, lo, hi, group)
+
+
+def _last_end(text: str, start: int, end: int) -> int | None:
+    """The last sentence end found between ``start`` and ``end``, if any."""
+    last = None
+    for found in _SENTENCE_END.finditer(text, start, end):
+        last = found.end()
+    return last
+
+
+def _inside(
+    text: str, lo: int, hi: int, group: list[Match]
+) -> Iterable[tuple[int, int, list[Match]]]:
+    for start, end in _stripped(text, lo, hi):
+        inside = [m for m in group if start <= m[0] and m[1] <= end]
+        if inside:
+            yield start, end, inside
 
 
 def _stripped(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:

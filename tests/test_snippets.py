@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from index import tokenize
+from search.marks import Match
 from search.query import highlighter, parse
-from search.snippets import Highlighter
+from search.snippets import _SENTENCE_END, Highlighter, _sentence_groups
+
+Group = tuple[int, int, list[Match]]
 
 
 def marked(html: str) -> list[str]:
@@ -125,3 +130,51 @@ def test_fast_scan_marks_what_the_tokens_mark(case: tuple[str, Highlighter]) -> 
     """The scan of distinct chunks finds exactly the marks a walk over ``tokenize`` finds."""
     text, marks = case
     assert marks.matches(text) == marks.matches(text, tokenize(text))
+
+
+def sentence_groups_by_full_scan(text: str, matches: list[Match]) -> list[Group]:
+    """The reference: every sentence end of the text found, matches placed by bisection."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    groups: dict[int, list[Match]] = {}
+    for match in sorted(matches):
+        groups.setdefault(bisect_right(ends, match[0]), []).append(match)
+    out = []
+    for k, group in groups.items():
+        lo = ends[k - 1] if k else 0
+        hi = ends[k] if k < len(ends) else len(text)
+        while lo < hi and text[lo].isspace():
+            lo += 1
+        while hi > lo and text[hi - 1].isspace():
+            hi -= 1
+        inside = [m for m in group if lo <= m[0] and m[1] <= hi]
+        if inside:
+            out.append((lo, hi, inside))
+    return out
+
+
+#: Sentence ends of both scripts, with the quotes and runs of spaces and newlines
+#: that make a scan started in the middle of one see a different end.
+ENDS = [". ", ".\n \n", "؟ ", "؛\n", "… ", ".» ", "!!  ", "\n\n", ". \u00a0"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(WORDS), st.one_of(seps, st.sampled_from(ENDS))),
+        min_size=1,
+        max_size=60,
+    ),
+    st.data(),
+    # tiny look-backs exercise the fallback scan from the previous sentence
+    st.integers(1, 40),
+)
+def test_sentences_found_near_matches_are_the_full_scans(
+    pieces: list[tuple[str, str]], data: st.DataObject, look_back: int
+) -> None:
+    text = "".join(word + sep for word, sep in pieces)
+    tokens = tokenize(text)
+    assume(tokens)
+    chosen = data.draw(st.lists(st.sampled_from(tokens), min_size=1, max_size=8, unique=True))
+    matches = [(t.start, t.end, t.exact) for t in chosen]
+    found = list(_sentence_groups(text, matches, look_back))
+    assert found == sentence_groups_by_full_scan(text, matches)
