@@ -223,9 +223,11 @@ class CorpusReader:
             self._problem(rel, "field 'text' is required (a non-empty string)", lineno)
             return None
         title = record.get("title")
-        title = title.strip() if isinstance(title, str) else ""
-        if not title:  # FLORES/TICO have none: the first sentence reads as one
-            title = _first_sentence(body.strip().split("\n", 1)[0])
+        # absent or null (FLORES/TICO have none): the first sentence reads as one;
+        # an empty string says the document has no title, and none is made up
+        if title != "":
+            title = title.strip() if isinstance(title, str) else ""
+            title = title or _first_sentence(body.strip().split("\n", 1)[0])
         lang = normalize_lang(record.get("lang"))
         if record.get("lang") is not None and lang is None:
             self._problem(

@@ -6,6 +6,7 @@ import gzip
 import json
 import lzma
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +84,22 @@ def test_jsonl_fields_metadata_and_formats(tmp_path: Path) -> None:
     assert a1.path == "plain.jsonl:1"
     assert docs["7"].lang == "ar" and docs["7"].title == "نص عربي عن الاقتصاد"
     assert reader.report.problems == []
+
+
+@pytest.mark.parametrize(
+    ("row", "title"),
+    [
+        ({}, "La première phrase du texte."),  # no title: the first sentence serves as one
+        ({"title": None}, "La première phrase du texte."),  # null: same (FLORES/TICO files)
+        ({"title": "  Titre  "}, "Titre"),
+        ({"title": ""}, ""),  # the producer says there is none: none is made up
+    ],
+)
+def test_jsonl_title_absent_null_or_empty(tmp_path: Path, row: dict[str, Any], title: str) -> None:
+    record = {"id": "d", "text": "La première phrase du texte. Suite.", **row}
+    (tmp_path / "d.jsonl").write_text(json.dumps(record), encoding="utf-8")
+    docs, _ = read(tmp_path)
+    assert docs["d"].title == title
 
 
 BAD_INPUTS = [

@@ -15,6 +15,15 @@ whole, ``traite des êtres humains``), each unit in parentheses, joined by
 ``OR``: the engine's own parser, translation (per unit), PSQ scoring, title
 boost and fair merging are used; only the conjunction is relaxed. ``--query
 and`` keeps the sentence as typed, for comparison.
+
+Why the documents are indexed without a title: FLORES and TICO have none, and
+the loader would make one of the first sentence left, which under the "rest"
+protocol is the document's second sentence, weighted as a title for no reason
+(its lead, the real title, became the query). Measured through the engine with
+the leave-one-out lexicons, MRR FR→FR / AR→AR / FR→AR / AR→FR: FLORES 0.571 /
+0.517 / 0.415 / 0.404 with the made-up titles, 0.609 / 0.556 / 0.465 / 0.455
+without; TICO 0.857 / 0.787 / 0.577 / 0.623 with, 0.813 / 0.841 / 0.585 / 0.669
+without.
 """
 
 from __future__ import annotations
@@ -75,7 +84,8 @@ class EngineRetriever:
         corpus.mkdir()
         with gzip.open(corpus / "docs.jsonl.gz", "wt", encoding="utf-8") as handle:
             for doc in docs:
-                row = {"id": doc.id, "lang": doc.lang, "text": doc.body}
+                # "title": "" — no title made up from the first sentence left
+                row = {"id": doc.id, "lang": doc.lang, "text": doc.body, "title": ""}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         stats = build_index(corpus, root / "index")
         if stats.failed:
