@@ -120,7 +120,7 @@ def _rules(surface: str) -> WordAnalysis:
             return WordAnalysis(0, "", "", "ar", True)
         if arabic.is_stopword(norm) and not arabic.is_yeh_name(word):
             return WordAnalysis(0, norm, norm, "ar", True)
-        return WordAnalysis(0, arabic.stem(norm), norm, "ar", False)
+        return WordAnalysis(0, arabic.stem(arabic.drop_tanween_alef(word, norm)), norm, "ar", False)
     skip, rest = french.split_elision(word)
     if skip and len(word) != len(surface):  # NFKC changed lengths: recompute on surface
         skip, _ = french.split_elision(surface)

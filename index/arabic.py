@@ -128,6 +128,25 @@ def normalize(word: str) -> str:
     return _MARKS_RE.sub("", word).translate(_FOLD)
 
 
+#: The two orders a writer types an indefinite accusative ending in: alef then
+#: fathatan (لقاحاً) or fathatan then alef (لقاحًا).
+_TANWEEN_ALEF: Final = ("\u0627\u064b", "\u064b\u0627")
+
+
+def drop_tanween_alef(word: str, norm: str) -> str:
+    """``norm`` without the final alef that only carries tanween fath in ``word``.
+
+    Why: that alef is spelling, not part of the word (لقاحاً is لقاح in the
+    accusative), but once the fathatan is removed with the other marks it looks
+    like a letter, and لقاحاً would never meet لقاح. Only a visible fathatan says
+    so: an unvoweled final alef (امريكا، دنيا) is kept, and so is the alef of a
+    word that would keep fewer than three letters (جداً).
+    """
+    if word.endswith(_TANWEEN_ALEF) and norm.endswith("ا") and len(norm) >= 4:
+        return norm[:-1]
+    return norm
+
+
 def is_stopword(norm: str) -> bool:
     """True for a function word, also when it carries the conjunction و (وفي, ومن)."""
     return norm in STOPWORDS or (len(norm) > 2 and norm[0] in "وف" and norm[1:] in STOPWORDS)

@@ -66,6 +66,11 @@ ARABIC_MATCH = [
     ("ﺍﻟﻄﻔﻞ", "الطفل"),  # Arabic presentation forms (copied from old PDFs)
     ("\ufefbجئين", "لاجئ"),  # lam-alef ligature U+FEFB, then plural
     ("اللاجئين", "لاجئ"),
+    # the alef of tanween fath is spelling, typed in either order around the mark
+    ("لقاحاً", "لقاح"),
+    ("لقاحًا", "اللقاح"),
+    ("مستشاراً", "مستشار"),
+    ("شمالاً", "الشمال"),
     # numbers
     ("٢٠٢٤", "2024"),  # Arabic-Indic digits
     ("۲۰۲۴", "2024"),  # Persian digits
@@ -130,6 +135,9 @@ ARABIC_TERMS = [
     ("بوتفليقه", "بوتفليق"),
     ("ترامب", "ترامب"),
     ("نتنياهو", "نتنياهو"),
+    # a final alef is dropped only when a tanween fath shows it is spelling
+    ("أمريكا", "امريكا"),  # unvoweled: the name keeps its alef
+    ("جداً", "جدا"),  # too short once dropped: "very" must not become جد (grandfather)
 ]
 
 
