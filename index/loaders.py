@@ -222,12 +222,12 @@ class CorpusReader:
         if not isinstance(body, str) or not body.strip():
             self._problem(rel, "field 'text' is required (a non-empty string)", lineno)
             return None
-        title = record.get("title")
+        given = record.get("title")
+        title = given.strip() if isinstance(given, str) else ""
         # absent or null (FLORES/TICO have none): the first sentence reads as one;
         # an empty string says the document has no title, and none is made up
-        if title != "":
-            title = title.strip() if isinstance(title, str) else ""
-            title = title or _first_sentence(body.strip().split("\n", 1)[0])
+        if not title and given != "":
+            title = _first_sentence(body.strip().split("\n", 1)[0])
         lang = normalize_lang(record.get("lang"))
         if record.get("lang") is not None and lang is None:
             self._problem(

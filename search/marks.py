@@ -123,12 +123,7 @@ def scan(
         tokens = chunk_tokens(chunk)[0]
         marks: list[tuple[int, int, str] | None] | None = None
         for n, (_, lo, hi, term, exact, _, stop) in enumerate(tokens):
-            if (not stop and term in terms) or exact in exacts:
-                key: str | None = term if term in terms else exact
-            elif prefixes:
-                key = key_of(term, exact, stop, terms, exacts, prefixes)
-            else:
-                key = None
+            key = key_of(term, exact, stop, terms, exacts, prefixes)
             if key is not None or exact in firsts:
                 if marks is None:
                     marks = [None] * len(tokens)

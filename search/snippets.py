@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from index import Token
 from index.analysis import chunk_tokens
 from search.marks import Match, key_of, scan
 from search.models import Fragment
@@ -50,30 +49,11 @@ class Highlighter:
             self.prefixes + other.prefixes,
         )
 
-    def matches(self, text: str, tokens: list[Token] | None = None) -> list[Match]:
+    def matches(self, text: str) -> list[Match]:
         """Marked spans of ``text``, in order, never overlapping."""
         if not self:
             return []
-        if tokens is None:
-            return scan(text, self.terms, self.exacts, self.prefixes, self.phrases)
-        found: dict[int, Match] = {}
-        for i, tok in enumerate(tokens):
-            key = key_of(tok.term, tok.exact, tok.stop, self.terms, self.exacts, self.prefixes)
-            if key is not None:
-                found[i] = (tok.start, tok.end, key)
-        if self.phrases:
-            words = [(t.start, t.end, t.exact) for t in tokens]
-            exacts = [w[2] for w in words]
-            for phrase in self.phrases:
-                width = len(phrase)
-                key = " ".join(phrase)
-                first = phrase[0]
-                for i in range(len(words) - width + 1):
-                    if exacts[i] == first and exacts[i : i + width] == list(phrase):
-                        for k in range(width):
-                            start, end, _ = words[i + k]
-                            found[i + k] = (start, end, key)
-        return [found[i] for i in sorted(found)]
+        return scan(text, self.terms, self.exacts, self.prefixes, self.phrases)
 
     def matched_by(self, text: str, matches: list[Match]) -> bool:
         """Whether this highlighter marks one of ``matches``, spans of ``text`` found by a
