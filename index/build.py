@@ -29,6 +29,7 @@ from index.errors import CorpusError, IndexStorageError
 from index.loaders import CorpusReader, Problem
 from index.schema import document_fields, make_schema, source_file
 from index.store import IndexStore, Manifest
+from index.writer import FihrisMpWriter, FihrisWriter
 
 #: Memory (MB) of Whoosh's posting pool per writer: large enough to avoid spills.
 WRITER_LIMIT_MB: Final = 512
@@ -117,13 +118,10 @@ def _writer(ix: whoosh_index.Index, expected: int, procs: int | None) -> IndexWr
     """One writer, or one per core with a segment each, writing with :class:`FihrisCodec`."""
     procs = procs if procs is not None else min(2, os.cpu_count() or 1)
     if procs > 1 and expected >= PARALLEL_THRESHOLD:
-        return ix.writer(
-            procs=procs,
-            limitmb=WRITER_LIMIT_MB // procs,
-            multisegment=True,
-            codec=FihrisCodec(),
+        return FihrisMpWriter(
+            ix, procs=procs, limitmb=WRITER_LIMIT_MB // procs, codec=FihrisCodec()
         )
-    return ix.writer(limitmb=WRITER_LIMIT_MB, codec=FihrisCodec())
+    return FihrisWriter(ix, limitmb=WRITER_LIMIT_MB, codec=FihrisCodec())
 
 
 def _reader(corpus: Path) -> CorpusReader:

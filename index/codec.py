@@ -31,7 +31,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
@@ -55,6 +55,8 @@ COMPRESS_MIN: Final = 256
 
 #: ``(fieldname, term bytes, docnum, weight, value)``: a posting of the writer's pool.
 PoolPosting = tuple[str, bytes, int, float, bytes | None]
+#: ``(fieldname, term bytes, docnums, weights, values)``: one term's postings, in document order.
+TermRow = tuple[str, bytes, Sequence[int], Sequence[float], Sequence[bytes | None]]
 _FIELD_TERM: Final = itemgetter(0, 1)
 #: The fixed part of a term info (``W3TermInfo._struct``: flags, weight, doc
 #: frequency, min/max length bytes, max weight, first/last document).
@@ -257,29 +259,39 @@ class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
         self._lengths_of: Any = None
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[PoolPosting]) -> None:
-        """The postings of the pool, sorted by field, term and document (as Whoosh's).
+        """The postings of Whoosh's pool, sorted by field, term and document.
 
         Whoosh's version makes four method calls and a column read per
-        posting; this one collects each term's postings into lists and hands
-        them to :meth:`FihrisPostingsWriter.write_term`.
+        posting; this one collects each term's postings and writes them whole
+        (:meth:`add_terms`). Whoosh's own writers call it: merges and readers
+        added to a writer.
+        """
+        grouped = (
+            (fieldname, btext, *zip(*((p[2], p[3], p[4]) for p in group), strict=False))
+            for (fieldname, btext), group in groupby(items, _FIELD_TERM)
+        )
+        self.add_terms(schema, lengths, grouped)
+
+    def add_terms(self, schema: Any, lengths: Any, terms: Iterable[TermRow]) -> None:
+        """Every term's postings, sorted by field then term: ``index.writer.TermPool``'s output.
 
         The cyclic garbage collector is paused meanwhile: nothing written here
-        forms a cycle, and each full collection would walk the whole sorted
-        pool (millions of postings) and the analysis caches again; it cost a
-        third of the commit.
+        forms a cycle, and each full collection would walk the whole pool
+        (millions of postings) and the analysis caches again; it cost a third
+        of the commit.
         """
         paused = gc.isenabled()
         gc.disable()
         try:
-            self._add_postings(schema, lengths, items)
+            self._add_terms(schema, lengths, terms)
         finally:
             if paused:
                 gc.enable()
 
-    def _add_postings(self, schema: Any, lengths: Any, items: Iterable[PoolPosting]) -> None:
+    def _add_terms(self, schema: Any, lengths: Any, terms: Iterable[TermRow]) -> None:
         lastfn: str | None = None
         lasttext = b""
-        for (fieldname, btext), group in groupby(items, _FIELD_TERM):
+        for fieldname, btext, ids, weights, values in terms:
             if fieldname != lastfn:
                 if lastfn is not None:
                     if fieldname < lastfn:
@@ -288,18 +300,17 @@ class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
                 self.start_field(fieldname, schema[fieldname])
                 self._load_lengths(lengths, fieldname)
                 lastfn = fieldname
-            elif btext < lasttext:
+            elif btext <= lasttext:
                 raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {btext!r}")
             lasttext = btext
-            _, _, ids, weights, values = zip(*group, strict=False)
             if ids[0] == -1:  # Whoosh's marker of a spelling-only word: not a posting
                 kept = [p for p in zip(ids, weights, values, strict=False) if p[0] != -1]
                 if not kept:
                     continue
                 ids, weights, values = zip(*kept, strict=False)
             if None in values:
-                values = tuple(emptybytes if v is None else v for v in values)
-            self._write_term(btext, ids, weights, values)
+                values = [emptybytes if v is None else v for v in values]
+            self._write_term(btext, ids, weights, cast("Sequence[bytes]", values))
         if lastfn is not None:
             self.finish_field()
 

@@ -109,3 +109,24 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
             (text.encode("utf-8"), len(at), len(at) * boost, encode_positions(at))
             for text, at in table.items()
         ]
+
+    def index_into(self, value: str, docnum: int, table: dict[str, list[Any]]) -> tuple[int, int]:
+        """Append document ``docnum``'s postings of ``value`` to a writer's ``table``.
+
+        The postings of :meth:`index`, without a tuple or an encoded value per
+        term: ``table`` maps each term (as text) to a flat list ``[docnum,
+        positions, docnum, positions, …]`` that the writer encodes at commit
+        (:func:`encode_positions`, weights ``len(positions) × field boost``).
+        Returns the field length (number of positions) and the postings added.
+        The caller checks that ``value`` is a ``str`` and the format ``Positions``.
+        """
+        terms, exacts = _positions(value)
+        found = exacts if self.form == "exact" else terms
+        get = table.get
+        for text, at in found.items():
+            entry = get(text)
+            if entry is None:
+                table[text] = [docnum, at]
+            else:
+                entry += (docnum, at)
+        return sum(map(len, found.values())), len(found)
