@@ -9,11 +9,13 @@ half the indexing time. :class:`AnalyzedText` computes the same postings from
 word, both views of a text at once, the second field of the pair reading the
 first one's result.
 
-What is indexed does not change: the same terms with the same positions,
-weights and encoded values as the field's analyzer and ``Positions`` format
-give (``tests/test_index_fields.py`` compares them). The analyzer stays on the
-field for queries and highlighting, and the format is Whoosh's own
-``Positions``, so phrase queries and readers decode postings as before.
+What is indexed does not change: the same terms with the same weights and
+encoded values as the field's analyzer and format give
+(``tests/test_index_fields.py`` compares them). The analyzer stays on the
+field for queries, and the formats are Whoosh's own: ``Frequency`` for the
+stemmed fields (search only scores them, so no positions are written: a
+third fewer bytes to encode, pickle and compress) and ``Positions`` for the
+exact fields, where quoted phrases are matched.
 
 This module is at a stable import path because Whoosh pickles field objects
 into the index's table of contents; its source is part of ``ANALYSIS_VERSION``.
@@ -23,11 +25,11 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable
-from itertools import pairwise
+from operator import sub
 from typing import Any, Final, Literal
 
 from whoosh.fields import TEXT
-from whoosh.formats import Positions
+from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
 from index.analysis import exact_analyzer, term_analyzer, word_positions
@@ -44,9 +46,36 @@ Posting = tuple[bytes, int, float, bytes]
 _last: tuple[str, tuple[dict[str, list[int]], dict[str, list[int]]]] | None = None
 
 _ONE: Final = pack_uint(1)
-#: Encoded single-position values (most postings): position → bytes.
-_SINGLE: dict[int, bytes] = {}
 _SINGLE_LIMIT: Final = 1 << 16
+
+
+class _Singles(dict[int, bytes]):
+    """Encoded single-position values (most postings): position → bytes, filled on demand.
+
+    A dict subclass with ``__missing__`` so a hit is one C-level lookup, also
+    from ``map``. Positions past ``_SINGLE_LIMIT`` are encoded, not kept.
+    """
+
+    def __missing__(self, at: int) -> bytes:
+        value: bytes = _ONE + pickle.dumps([at], 2)
+        if at < _SINGLE_LIMIT:
+            self[at] = value
+        return value
+
+
+_SINGLE: Final = _Singles()
+
+
+class _Frequencies(dict[int, bytes]):
+    """``whoosh.formats.Frequency``'s value of a frequency (``pack_uint``), filled on demand."""
+
+    def __missing__(self, frequency: int) -> bytes:
+        value: bytes = pack_uint(frequency)
+        self[frequency] = value
+        return value
+
+
+_FREQUENCY: Final = _Frequencies()
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -56,15 +85,19 @@ def encode_positions(positions: list[int]) -> bytes:
     list pickles to the same bytes, and a lone position is looked up.
     """
     if len(positions) == 1:
-        at = positions[0]
-        value = _SINGLE.get(at)
-        if value is None:
-            value = _ONE + pickle.dumps([at], 2)
-            if at < _SINGLE_LIMIT:
-                _SINGLE[at] = value
-        return value
+        return _SINGLE[positions[0]]
+    return _encode_many(positions)
+
+
+def encode_all(lists: list[list[int]]) -> list[bytes]:
+    """``[encode_positions(p) for p in lists]``, a lone position costing one lookup."""
+    single = _SINGLE
+    return [single[p[0]] if len(p) == 1 else _encode_many(p) for p in lists]
+
+
+def _encode_many(positions: list[int]) -> bytes:
     deltas = [positions[0]]
-    deltas.extend(b - a for a, b in pairwise(positions))
+    deltas += map(sub, positions[1:], positions)
     count: bytes = pack_uint(len(deltas))
     return count + pickle.dumps(deltas, 2)
 
@@ -80,34 +113,50 @@ def _positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]
-    """A ``TEXT`` field with positions whose ``index`` bypasses the analyzer chain.
+    """A ``TEXT`` field whose ``index`` bypasses the analyzer chain.
 
-    ``form="term"``: stemmed terms, stop words out (``title``, ``body``);
-    ``form="exact"``: folded unstemmed forms, stop words in (``*_exact``). The
-    analyzer given to ``TEXT`` is the matching Whoosh chain, used for queries,
-    highlighting and any call this fast path does not cover.
+    ``form="term"``: stemmed terms, stop words out (``title``, ``body``), with
+    frequencies only (Whoosh's ``Frequency`` format): search scores them and
+    never asks where they are. ``form="exact"``: folded unstemmed forms, stop
+    words in (``*_exact``), with positions (``Positions``): quoted phrases are
+    matched there, word for word. The analyzer given to ``TEXT`` is the
+    matching Whoosh chain, used for queries and any call this fast path does
+    not cover.
     """
 
     def __init__(self, form: Form = "term", stored: bool = False, field_boost: float = 1.0):
         analyzer = term_analyzer() if form == "term" else exact_analyzer()
-        super().__init__(analyzer=analyzer, stored=stored, field_boost=field_boost)
+        super().__init__(
+            analyzer=analyzer, phrase=form == "exact", stored=stored, field_boost=field_boost
+        )
         self.form = form
 
+    def direct(self) -> bool:
+        """True when :meth:`index_into` and :meth:`encode` can stand for Whoosh's path."""
+        return type(self.format) in (Positions, Frequency)
+
+    def encode(self, lists: list[list[int]]) -> list[bytes]:
+        """The posting values of a term's position lists, as the field's format encodes them."""
+        if type(self.format) is Positions:
+            return encode_all(lists)
+        return list(map(_FREQUENCY.__getitem__, map(len, lists)))
+
     def index(self, value: Any, **kwargs: Any) -> Iterable[Posting]:
-        """``(term bytes, frequency, weight, positions)`` per distinct term of ``value``.
+        """``(term bytes, frequency, weight, value)`` per distinct term of ``value``.
 
         ``SegmentWriter.add_document`` calls this with the text alone; anything
         else (a list of strings, analyzer options, a replaced format) takes
         Whoosh's own path.
         """
-        if kwargs or type(value) is not str or type(self.format) is not Positions:
+        if kwargs or type(value) is not str or not self.direct():
             return super().index(value, **kwargs)  # type: ignore[no-any-return]
         terms, exacts = _positions(value)
         table = exacts if self.form == "exact" else terms
         boost = self.format.field_boost
+        values = self.encode(list(table.values()))
         return [
-            (text.encode("utf-8"), len(at), len(at) * boost, encode_positions(at))
-            for text, at in table.items()
+            (text.encode("utf-8"), len(at), len(at) * boost, value)
+            for (text, at), value in zip(table.items(), values, strict=True)
         ]
 
     def index_into(self, value: str, docnum: int, table: dict[str, list[Any]]) -> tuple[int, int]:
@@ -115,10 +164,10 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
 
         The postings of :meth:`index`, without a tuple or an encoded value per
         term: ``table`` maps each term (as text) to a flat list ``[docnum,
-        positions, docnum, positions, …]`` that the writer encodes at commit
-        (:func:`encode_positions`, weights ``len(positions) × field boost``).
+        positions, docnum, positions, …]`` that the writer turns into values
+        with :meth:`encode` at commit (weights ``len(positions) × field boost``).
         Returns the field length (number of positions) and the postings added.
-        The caller checks that ``value`` is a ``str`` and the format ``Positions``.
+        The caller checks that ``value`` is a ``str`` and :meth:`direct`.
         """
         terms, exacts = _positions(value)
         found = exacts if self.form == "exact" else terms

@@ -26,13 +26,12 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, Final
 
-from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from index.codec import TermRow
-from index.fields import AnalyzedText, encode_positions
+from index.fields import AnalyzedText
 
 #: A term's postings: document numbers, weights, encoded values (Whoosh's pool items, grouped).
 TermPostings = tuple["array[int] | list[int]", "array[float] | list[float]", list[bytes | None]]
@@ -57,8 +56,8 @@ class TermPool:
         self._size = 0
         #: field → term text → ``[docnum, positions, …]`` (analysed text, filled through ``table``)
         self._text: dict[str, dict[str, list[Any]]] = {}
-        #: field → its boost (the weight of one position), for the ``_text`` tables
-        self._boosts: dict[str, float] = {}
+        #: field name → the field of a ``_text`` table (its boost and value encoding)
+        self._fields: dict[str, AnalyzedText] = {}
         #: field → term bytes → postings (everything else, filled by ``add``)
         self._raw: dict[str, dict[bytes, TermPostings]] = {}
         self._runs: list[str] = []
@@ -66,17 +65,17 @@ class TermPool:
         self._unordered: set[tuple[str, bytes]] = set()
         self.fieldnames: set[str] = set()
 
-    def table(self, fieldname: str, boost: float = 1.0) -> dict[str, list[Any]]:
+    def table(self, fieldname: str, field: AnalyzedText) -> dict[str, list[Any]]:
         """The ``term text → [docnum, positions, …]`` table of one field, to append to directly.
 
-        A posting's weight is its number of positions times ``boost`` and its
-        value the positions encoded as Whoosh's ``Positions`` format does; both
-        are computed once per term when the pool is written out.
+        A posting's weight is its number of positions times the field's boost
+        and its value what ``field.encode`` makes of the positions; both are
+        computed once per term when the pool is written out.
         """
         found = self._text.get(fieldname)
         if found is None:
             found = self._text[fieldname] = {}
-            self._boosts[fieldname] = boost
+            self._fields[fieldname] = field
             self.fieldnames.add(fieldname)
         return found
 
@@ -107,9 +106,9 @@ class TermPool:
     def _in_memory(self) -> Iterator[TermRow]:
         """The pooled terms sorted by field and term (UTF-8 bytes order is text order)."""
         for fieldname in sorted(self._text.keys() | self._raw.keys()):
-            boost = self._boosts.get(fieldname, 1.0)
+            field = self._fields.get(fieldname)
             merged: dict[bytes, TermPostings] = {
-                key.encode("utf-8"): _expand(flat, boost)
+                key.encode("utf-8"): _expand(flat, field)
                 for key, flat in self._text.get(fieldname, {}).items()
             }
             for key, entry in self._raw.get(fieldname, {}).items():
@@ -172,12 +171,13 @@ class TermPool:
         self._runs = []
 
 
-def _expand(flat: list[Any], boost: float) -> TermPostings:
+def _expand(flat: list[Any], field: Any) -> TermPostings:
     """``[docnum, positions, …]`` as document numbers, weights and encoded values."""
     positions = flat[1::2]
     counts = map(len, positions)
-    weights = [float(n) for n in counts] if boost == 1.0 else [n * boost for n in counts]
-    return flat[0::2], weights, list(map(encode_positions, positions))
+    boost = field.format.field_boost
+    weights = list(map(float, counts)) if boost == 1.0 else [n * boost for n in counts]
+    return flat[0::2], weights, field.encode(positions)
 
 
 def _concat(first: Any, second: Any) -> TermPostings:
@@ -238,7 +238,7 @@ class FihrisWriter(_GroupedCommit, SegmentWriter):  # type: ignore[misc]
         self._direct = {
             name
             for name, field in fields.items()
-            if isinstance(field, AnalyzedText) and type(field.format) is Positions
+            if isinstance(field, AnalyzedText) and field.direct()
         }
         #: without spelling or vector fields, every document can take the lean path
         self._lean = not any(f.separate_spelling() or f.vector for f in fields.values())
@@ -267,7 +267,7 @@ class FihrisWriter(_GroupedCommit, SegmentWriter):  # type: ignore[misc]
                 length = 0
                 if field.indexed:
                     if name in direct and type(value) is str:
-                        table = pool.table(name, field.format.field_boost)
+                        table = pool.table(name, field)
                         length, added = field.index_into(value, docnum, table)
                         postings += added
                     else:

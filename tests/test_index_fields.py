@@ -34,7 +34,8 @@ TEXTS = [
 
 def _chain(form: str, text: str) -> list[tuple[bytes, int, float, bytes]]:
     analyzer = term_analyzer() if form == "term" else exact_analyzer()
-    return sorted(TEXT(analyzer=analyzer).index(text))
+    # the stemmed fields keep frequencies, the exact fields positions (phrases)
+    return sorted(TEXT(analyzer=analyzer, phrase=form == "exact").index(text))
 
 
 def _fast(form: str, text: str) -> list[tuple[bytes, int, float, bytes]]:
