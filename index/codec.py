@@ -29,6 +29,7 @@ import gc
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
+from hashlib import md5
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, Final, cast
@@ -44,9 +45,11 @@ from whoosh.codec.whoosh3 import (
 from whoosh.compat import dumps
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.filetables import _lengths as _ENTRY_HEADER
+from whoosh.filedb.filetables import _pointer as _POINTER
 from whoosh.matching import ListMatcher
 from whoosh.system import emptybytes, pack_ushort
 from whoosh.util.numeric import length_to_byte
+from whoosh.util.numlists import GrowableArray
 
 #: Terms with fewer postings than this are stored in the term table (no block).
 INLINE_LIMIT: Final = 8
@@ -232,19 +235,64 @@ class FihrisPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
 
 
 class _TermTable(OrderedHashWriter):  # type: ignore[misc]
-    """``OrderedHashWriter`` writing each entry with one ``write`` call (same bytes)."""
+    """``OrderedHashWriter`` with the same bytes and fewer calls per entry.
+
+    One ``write`` per entry and per hash bucket (Whoosh writes each of the
+    2 × entries hash slots on its own), positions counted instead of asked
+    of the file, the MD5 slot hash read from the digest's bytes (Whoosh
+    parses its hex string), and the key offsets kept in a plain list until
+    the index array is written. ``_start`` must run before the first entry.
+    """
+
+    _pos: int
+    _offsets: list[int]
+
+    def _start(self) -> None:
+        self._pos = self.dbfile.tell()
+        self._offsets = []
 
     def add(self, key: bytes, value: bytes) -> None:
         lastkey: bytes = getattr(self, "lastkey")  # noqa: B009 (untyped base class)
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
-        dbfile = self.dbfile
-        pos = dbfile.tell()
-        self.index.append(pos)
-        dbfile.write(_ENTRY_HEADER.pack(len(key), len(value)) + key + value)
-        h = self.hashfn(key)
+        pos = self._pos
+        entry = _ENTRY_HEADER.pack(len(key), len(value)) + key + value
+        self.dbfile.write(entry)
+        self._pos = pos + len(entry)
+        self._offsets.append(pos)
+        h = _md5_low32(key) if self.hashtype == 0 else self.hashfn(key)
         self.buckets[h & 255].append((h, pos))
         self.lastkey = key
+
+    def _write_hashes(self) -> None:
+        """Whoosh's open-addressing tables, slot for slot, one ``write`` per bucket."""
+        dbfile = self.dbfile
+        pack = _POINTER.pack
+        null = (0, 0)
+        for entries in self.buckets:
+            numslots = 2 * len(entries)
+            self.directory.append((dbfile.tell(), numslots))
+            table = [null] * numslots
+            for hashval, position in entries:
+                slot = (hashval >> 8) % numslots
+                while table[slot] != null:
+                    slot = (slot + 1) % numslots
+                table[slot] = (hashval, position)
+            dbfile.write(b"".join([pack(h, at) for h, at in table]))
+
+    def _write_extras(self) -> None:
+        """The index array as ``GrowableArray`` would have grown it (offsets only increase)."""
+        last = self._offsets[-1] if self._offsets else 0
+        code = "H" if last < 1 << 16 else "i" if last < 1 << 31 else "I" if last < 1 << 32 else "q"
+        index = GrowableArray("H")
+        index.array = array(code, self._offsets)
+        self.index = index
+        super()._write_extras()
+
+
+def _md5_low32(key: bytes) -> int:
+    """``whoosh.filedb.filetables.md5_hash``: the digest's last four bytes, big-endian."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
 
 
 class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
@@ -255,6 +303,7 @@ class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
         # Same file and layout, one write per entry: swap the term table's class
         # before any entry is added (W3FieldWriter.__init__ wrote only its header).
         self._tindex.__class__ = _TermTable
+        self._tindex._start()
         self._lengths: list[int | None] = []
         self._lengths_of: Any = None
 
@@ -332,7 +381,10 @@ class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
     ) -> None:
         known = self._lengths
         count = len(known)
-        lengths = [known[d] if d < count else self._lengths_of(d) for d in ids]
+        if ids[-1] < count:  # ids increase: every length was read up front
+            lengths: list[int | None] = list(map(known.__getitem__, ids))
+        else:
+            lengths = [known[d] if d < count else self._lengths_of(d) for d in ids]
         if len(ids) < self._postwriter._inlinelimit:
             info = _inlined_info(ids, weights, values, lengths)
         else:
@@ -355,7 +407,7 @@ def _inlined_info(
     32-bit floats as in Whoosh's blocks, statistics over the non-zero lengths.
     """
     weights32 = tuple(array("f", weights))
-    known = [n for n in lengths if n]
+    known = list(filter(None, lengths))
     top = max(weights)
     header = _TERMINFO.pack(
         True,

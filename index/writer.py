@@ -64,6 +64,8 @@ class TermPool:
         #: ``(field, term bytes)`` whose postings ``add`` received out of document order
         self._unordered: set[tuple[str, bytes]] = set()
         self.fieldnames: set[str] = set()
+        #: ``cleanup`` empties the tables; a writer process about to exit skips it
+        self.release = True
 
     def table(self, fieldname: str, field: AnalyzedText) -> dict[str, list[Any]]:
         """The ``term text → [docnum, positions, …]`` table of one field, to append to directly.
@@ -162,9 +164,10 @@ class TermPool:
                 yield fieldname, key, docnum, weight, value
 
     def cleanup(self) -> None:
-        self._text.clear()
-        self._raw.clear()
-        self._unordered.clear()
+        if self.release:
+            self._text.clear()
+            self._raw.clear()
+            self._unordered.clear()
         for name in self._runs:
             if self._tempstore.file_exists(name):
                 self._tempstore.delete_file(name)
@@ -300,6 +303,9 @@ class _SubWriter(SubWriterTask):  # type: ignore[misc]
         gc.disable()
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = FihrisWriter(ix, _lk=False, **self.kwargs)
+        # multiprocessing ends a forked process with os._exit: freeing millions
+        # of pooled postings one by one after the commit would only delay it
+        writer.pool.release = False
         while self.running:
             job = self.jobqueue.get()
             if job is None:
