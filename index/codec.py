@@ -31,7 +31,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from hashlib import md5
 from itertools import groupby
-from operator import itemgetter
+from operator import itemgetter, sub
 from typing import Any, Final, cast
 
 from whoosh.codec.base import OutOfOrderError
@@ -47,7 +47,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.filetables import _lengths as _ENTRY_HEADER
 from whoosh.filedb.filetables import _pointer as _POINTER
 from whoosh.matching import ListMatcher
-from whoosh.system import emptybytes, pack_ushort
+from whoosh.system import emptybytes, pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.numlists import GrowableArray
 
@@ -64,6 +64,18 @@ _FIELD_TERM: Final = itemgetter(0, 1)
 #: The fixed part of a term info (``W3TermInfo._struct``: flags, weight, doc
 #: frequency, min/max length bytes, max weight, first/last document).
 _TERMINFO: Final = W3TermInfo._struct
+
+
+class _LengthBytes(dict[int | None, int]):
+    """``length_to_byte`` memoised: field lengths repeat, and it is a Python call each time."""
+
+    def __missing__(self, length: int | None) -> int:
+        byte: int = length_to_byte(length)
+        self[length] = byte
+        return byte
+
+
+_BYTE_OF: Final = _LengthBytes()
 
 
 class FihrisCodec(W3Codec):  # type: ignore[misc]
@@ -169,14 +181,14 @@ class FihrisPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
             terminfo.add_block(self)
             terminfo.set_inlined(self._ids, self._weights, self._values)
         else:
-            postfile = self._postfile
-            start = postfile.tell()
+            start = self._postfile.tell()
             limit = self._blocklimit
+            written = 0
             for i in range(0, count, limit):
                 j = i + limit
                 self._fill(ids[i:j], weights[i:j], values[i:j], lengths[i:j])
-                self._write_block(last=j >= count)
-            terminfo.set_extent(start, postfile.tell() - start)
+                written += self._write_block(last=j >= count)
+            terminfo.set_extent(start, written)
         self._terminfo = None
         self._new_block()
         return terminfo
@@ -193,18 +205,38 @@ class FihrisPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
         self._weights = array("f", weights)
         # add_posting keeps only non-empty values and lengths
         self._values = list(values) if all(values) else [v for v in values if v]
-        known = [n for n in lengths if n]
+        known = list(filter(None, lengths))
         self._minlength = min(known) if known else None
         self._maxlength = max(known) if known else 0
         top = max(weights)
         self._maxweight = top if top > 0 else 0
 
-    def _write_block(self, last: bool = False) -> None:
+    def _mini_ids(self) -> tuple[int, ...]:
+        """As Whoosh's (ids delta-encoded unless they are bytes), subtracting in C."""
+        ids = self._ids
+        if self._byteids:
+            return tuple(ids)
+        return (ids[0], *map(sub, ids[1:], ids))
+
+    def _mini_weights(self) -> tuple[float, ...] | float | None:
+        """As Whoosh's (``None`` if all 1.0, one number if all equal), counting in C."""
+        weights = self._weights
+        size = len(weights)
+        if weights.count(1.0) == size:
+            return None
+        if weights.count(weights[0]) == size:
+            return float(weights[0])
+        return tuple(weights)
+
+    def _write_block(self, last: bool = False) -> int:
         """As Whoosh's, but a pickle shorter than ``compress_min`` stays raw
         (the block header says so and ``W3LeafMatcher`` reads it as such).
+        Returns the number of bytes written.
         """
+        written = 0
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
+            written = len(WHOOSH3_HEADER_MAGIC)
         terminfo: Any = self._terminfo
         terminfo.add_block(self)
         data = (self._mini_ids(), self._mini_weights(), self._mini_values())
@@ -219,19 +251,19 @@ class FihrisPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
                 ids[-1],
                 self._maxweight,
                 comp,
-                length_to_byte(self._minlength),
-                length_to_byte(self._maxlength),
+                _BYTE_OF[self._minlength],
+                _BYTE_OF[self._maxlength],
             ),
             2,
         )
         blocklength = len(infobytes) + len(databytes)
         if last:
             blocklength = -blocklength
-        postfile = self._postfile
-        postfile.write_int(blocklength)
-        postfile.write(infobytes + databytes)
+        block = pack_int(blocklength) + infobytes + databytes
+        self._postfile.write(block)
         self._blockcount += 1
         self._new_block()
+        return written + len(block)
 
 
 class _TermTable(OrderedHashWriter):  # type: ignore[misc]
@@ -413,8 +445,8 @@ def _inlined_info(
         True,
         sum(weights32),
         len(ids),
-        length_to_byte(min(known)) if known else 0,
-        length_to_byte(max(known) if known else 0),
+        _BYTE_OF[min(known)] if known else 0,
+        _BYTE_OF[max(known) if known else 0],
         top if top > 0 else 0,
         ids[0],
         ids[-1],
