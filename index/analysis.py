@@ -100,39 +100,38 @@ def analyze_word(surface: str) -> WordAnalysis:
 def _word(surface: str) -> WordTuple:
     found = _WORDS.get(surface)
     if found is None:
-        skip, term, exact, script, stop = _rules(surface)
-        found = (skip, term, exact, script, stop)
+        found = _rules(surface)
         if len(_WORDS) >= WORD_CACHE_SIZE:
             _WORDS.clear()
         _WORDS[surface] = found
     return found
 
 
-def _rules(surface: str) -> WordAnalysis:
-    """The rules of the word's own script, uncached."""
+def _rules(surface: str) -> WordTuple:
+    """The rules of the word's own script, uncached (a plain tuple: see ``_WORDS``)."""
     word = unicodedata.normalize("NFKC", surface)
     if word[0].isdigit() and all(ch.isdigit() or ch in ".,٫٬" for ch in word):
         number = arabic.normalize(word).replace(",", ".")
-        return WordAnalysis(0, number, number, "num", False)
+        return (0, number, number, "num", False)
     if is_arabic(word):
         norm = arabic.normalize(word)
         if not norm:
-            return WordAnalysis(0, "", "", "ar", True)
+            return (0, "", "", "ar", True)
         if arabic.is_stopword(norm) and not arabic.is_yeh_name(word):
-            return WordAnalysis(0, norm, norm, "ar", True)
-        return WordAnalysis(0, arabic.stem(arabic.drop_tanween_alef(word, norm)), norm, "ar", False)
+            return (0, norm, norm, "ar", True)
+        return (0, arabic.stem(arabic.drop_tanween_alef(word, norm)), norm, "ar", False)
     skip, rest = french.split_elision(word)
     if skip and len(word) != len(surface):  # NFKC changed lengths: recompute on surface
         skip, _ = french.split_elision(surface)
     norm = french.normalize(rest)
     exact = french.exact(norm)
     if not exact.strip("'"):
-        return WordAnalysis(skip, "", "", "fr", True)
+        return (skip, "", "", "fr", True)
     # the folded form is checked only for a word typed without accents ("ou"
     # for "où"): "sûr" and "dû" fold to the stop words "sur" and "du"
     if french.is_stopword(norm) or (norm == exact and french.is_stopword(exact)):
-        return WordAnalysis(skip, exact, exact, "fr", True)
-    return WordAnalysis(skip, french.stem(norm), exact, "fr", False)
+        return (skip, exact, exact, "fr", True)
+    return (skip, french.stem(norm), exact, "fr", False)
 
 
 #: A token of a chunk (a whitespace-separated piece of text): its word position
@@ -158,12 +157,20 @@ def chunk_tokens(chunk: str) -> Chunk:
     cached = _CHUNKS.get(chunk)
     if cached is None:
         words = chunk_words(chunk)
-        found = []
-        for k, (surface, start, end) in enumerate(words):
+        if len(words) == 1:  # most chunks: one word, no loop and no list
+            surface, start, end = words[0]
             skip, term, exact, script, stop = _word(surface)
-            if exact:
-                found.append((k, start + skip, end, term, exact, script, stop))
-        cached = (tuple(found), len(words))
+            found: tuple[ChunkToken, ...] = (
+                ((0, start + skip, end, term, exact, script, stop),) if exact else ()
+            )
+        else:
+            found = tuple(
+                (k, start + skip, end, term, exact, script, stop)
+                for k, (surface, start, end) in enumerate(words)
+                for skip, term, exact, script, stop in (_word(surface),)
+                if exact
+            )
+        cached = (found, len(words))
         if len(_CHUNKS) >= CHUNK_CACHE_SIZE:
             _CHUNKS.clear()
         _CHUNKS[chunk] = cached

@@ -93,6 +93,9 @@ _SUFFIX_STAGES: Final = (
     (("يه", 3), ("ه", 3), ("ي", 3)),
 )
 
+#: Each stage with the tuple of its suffixes (one ``endswith`` call rules the stage out).
+_STAGES: Final = tuple((stage, tuple(suffix for suffix, _ in stage)) for stage in _SUFFIX_STAGES)
+
 #: ين leaves three letters for the dual of short nouns (البلدين → بلد, يومين → يوم),
 #: but not from the five-letter masdars and verbs that start with ت or يت, where ين
 #: belongs to the word: تأمين (insurance) is not تام (complete), تمرين not تمر.
@@ -180,15 +183,18 @@ def stem(norm: str) -> str:
     word = norm
     if len(word) >= 5 and word[0] == "و" and word not in _WAW_WORDS:
         word = word[1:]
-    for article in _ARTICLES:
-        if word.startswith(article) and len(word) - len(article) >= 2:
-            word = word[len(article) :]
-            break
+    if word.startswith(_ARTICLES):  # one C call rules out most words
+        for article in _ARTICLES:
+            if word.startswith(article) and len(word) - len(article) >= 2:
+                word = word[len(article) :]
+                break
     if word in _NUMBER_WORDS:
         return _NUMBER_WORDS[word]
     if word in _WHOLE_WORDS:
         return word
-    for stage in _SUFFIX_STAGES:
+    for stage, endings in _STAGES:
+        if not word.endswith(endings):  # unchanged, so still not a whole word
+            continue
         for suffix, keep in stage:
             if suffix == "ين" and len(word) == 5 and word.startswith(_DUAL_GUARD_PREFIXES):
                 continue

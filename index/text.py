@@ -68,14 +68,19 @@ def chunk_words(chunk: str) -> list[tuple[str, int, int]]:
         if _ARABIC_RE.search(chunk) and _LATIN_RE.search(chunk):
             return list(split_scripts(chunk))
         return [(chunk, 0, len(chunk))]
-    return list(iter_words(chunk))
+    return list(_placed(chunk, words))
 
 
 def iter_words(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(surface, start, end)`` for every word of ``text``, in order."""
+    return _placed(text, surface_words(text))
+
+
+def _placed(text: str, words: list[str]) -> Iterator[tuple[str, int, int]]:
+    """``iter_words`` of ``text`` given its ``surface_words`` (found once, not twice)."""
     end = 0
     find = text.find
-    for surface in surface_words(text):
+    for surface in words:
         start = find(surface, end)
         end = start + len(surface)
         if _ARABIC_RE.search(surface) and _LATIN_RE.search(surface):
