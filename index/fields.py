@@ -132,7 +132,7 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
         self.form = form
 
     def direct(self) -> bool:
-        """True when :meth:`index_into` and :meth:`encode` can stand for Whoosh's path."""
+        """True when :meth:`index_into` and :meth:`postings` can stand for Whoosh's path."""
         return type(self.format) in (Positions, Frequency)
 
     def encode(self, lists: list[list[int]]) -> list[bytes]:
@@ -162,20 +162,45 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
     def index_into(self, value: str, docnum: int, table: dict[str, list[Any]]) -> tuple[int, int]:
         """Append document ``docnum``'s postings of ``value`` to a writer's ``table``.
 
-        The postings of :meth:`index`, without a tuple or an encoded value per
-        term: ``table`` maps each term (as text) to a flat list ``[docnum,
-        positions, docnum, positions, …]`` that the writer turns into values
-        with :meth:`encode` at commit (weights ``len(positions) × field boost``).
-        Returns the field length (number of positions) and the postings added.
-        The caller checks that ``value`` is a ``str`` and :meth:`direct`.
+        The postings of :meth:`index` without a tuple per term: ``table`` maps
+        each term (as text) to a flat list that :meth:`postings` reads back at
+        commit: ``[docnum, frequency, value, …]`` with positions (the value
+        encoded now, a lone position being a shared lookup), ``[docnum,
+        frequency, …]`` with frequencies only (the value is the frequency).
+        Nothing of the analysis is kept: a pooled posting costs two or three
+        list slots. Returns the field length and the postings added. The
+        caller checks that ``value`` is a ``str`` and :meth:`direct`.
         """
         terms, exacts = _positions(value)
         found = exacts if self.form == "exact" else terms
         get = table.get
-        for text, at in found.items():
-            entry = get(text)
-            if entry is None:
-                table[text] = [docnum, at]
-            else:
-                entry += (docnum, at)
+        if type(self.format) is Positions:
+            single = _SINGLE
+            for text, at in found.items():
+                count = len(at)
+                posting = (docnum, count, single[at[0]] if count == 1 else _encode_many(at))
+                entry = get(text)
+                if entry is None:
+                    table[text] = list(posting)
+                else:
+                    entry += posting
+        else:
+            for text, at in found.items():
+                entry = get(text)
+                if entry is None:
+                    table[text] = [docnum, len(at)]
+                else:
+                    entry += (docnum, len(at))
         return sum(map(len, found.values())), len(found)
+
+    def postings(self, flat: list[Any]) -> tuple[list[int], list[float], list[bytes | None]]:
+        """Document numbers, weights and values of a flat list :meth:`index_into` filled."""
+        boost = self.format.field_boost
+        values: list[bytes | None]
+        if type(self.format) is Positions:
+            ids, counts, values = flat[0::3], flat[1::3], flat[2::3]
+        else:
+            ids, counts = flat[0::2], flat[1::2]
+            values = list(map(_FREQUENCY.__getitem__, counts))
+        weights = list(map(float, counts)) if boost == 1.0 else [n * boost for n in counts]
+        return ids, weights, values
