@@ -110,6 +110,12 @@ class TermPool:
         """The pooled terms sorted by field and term (UTF-8 bytes order is text order)."""
         for fieldname in sorted(self._text.keys() | self._raw.keys()):
             field = self._fields.get(fieldname)
+            raw = self._raw.get(fieldname)
+            if field is not None and not raw:  # the usual case: expanded one term at a time
+                table = self._text[fieldname]
+                for text in sorted(table):
+                    yield fieldname, text.encode("utf-8"), *field.postings(table[text])
+                continue
             merged: dict[bytes, TermPostings] = {}
             if field is not None:
                 for text, flat in self._text[fieldname].items():
