@@ -153,8 +153,19 @@ def _count_docs(path: Path) -> tuple[int, dict[str, int]]:
         return reader.doc_count(), by_lang
 
 
-def _publish(store: IndexStore, partial: Path, stats: RunStats) -> None:
+def _publish(store: IndexStore, partial: Path, stats: RunStats, expected: int) -> None:
+    """Swap ``partial`` in, if it holds the ``expected`` number of documents.
+
+    A writer process that dies (out of memory, a full disk) loses its segment
+    without an error: Whoosh's parallel writer commits what the others
+    wrote. Counting first keeps the previous generation live instead.
+    """
     stats.documents, stats.by_lang = _count_docs(partial)
+    if stats.documents != expected:
+        raise IndexStorageError(
+            f"the new index holds {stats.documents} documents where {expected} were written "
+            "(a writer process failed; its error is above); the previous index stays live"
+        )
     number = int(partial.name[4:10])
     manifest = Manifest(
         number, ANALYSIS_VERSION, _now(), stats.kind, stats.documents, stats.by_lang
@@ -193,7 +204,7 @@ def build_index(
                 writer.cancel()
                 raise
             writer.commit()
-            _publish(store, partial, stats)
+            _publish(store, partial, stats, stats.added)
         except OSError as exc:
             raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
         finally:
@@ -305,7 +316,7 @@ def _apply(
             writer.cancel()
             raise
         writer.commit()
-        _publish(store, partial, stats)
+        _publish(store, partial, stats, len(known) - stats.deleted + stats.added)
     except OSError as exc:
         raise IndexStorageError(f"cannot write index in {store.root}: {exc}") from exc
     finally:

@@ -18,7 +18,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from index import Document, build_index
+from index import Document, IndexStorageError, IndexStore, build_index
 from index.codec import FihrisCodec
 from index.schema import document_fields, make_schema
 from index.writer import FihrisWriter
@@ -159,8 +159,7 @@ def _postings(index_dir: Path) -> dict[tuple[str, str], list[tuple[str, float, b
     return found
 
 
-def test_parallel_build_indexes_what_one_process_indexes(tmp_path: Path) -> None:
-    # two writer processes, a segment each: same terms, same postings per document
+def _corpus(tmp_path: Path) -> tuple[Path, list[Document]]:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     docs = [doc for doc in _documents(400) if doc.text]  # the loader rejects an empty text
@@ -168,9 +167,44 @@ def test_parallel_build_indexes_what_one_process_indexes(tmp_path: Path) -> None
         for doc in docs:
             row = {"id": doc.id, "text": doc.text, "title": doc.title, "lang": doc.lang}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return corpus, docs
+
+
+def test_parallel_build_indexes_what_one_process_indexes(tmp_path: Path) -> None:
+    # two writer processes, a segment each: same terms, same postings per document
+    corpus, docs = _corpus(tmp_path)
     one = build_index(corpus, tmp_path / "one", procs=1)
     two = build_index(corpus, tmp_path / "two", procs=2, expected=10**6)
     assert one.documents == two.documents == len(docs)
     parallel = _postings(tmp_path / "two")
     assert len(parallel) > 1000
     assert parallel == _postings(tmp_path / "one")
+
+
+def test_a_writer_process_that_dies_leaves_the_previous_index_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whoosh's parallel writer commits the segments of the processes that
+    # finished; without the count check, a dead process's documents vanish
+    corpus, docs = _corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix", procs=1)
+    live = IndexStore(tmp_path / "ix").current_dir()
+    victim = docs[150].id
+    add_document = FihrisWriter.add_document
+
+    def dies_on_the_victim(self: FihrisWriter, **fields: Any) -> None:
+        if fields["id"] == victim:
+            raise MemoryError("simulated: the writer process runs out of memory")
+        add_document(self, **fields)
+
+    monkeypatch.setattr(FihrisWriter, "add_document", dies_on_the_victim)  # forked writers see it
+    with pytest.raises(IndexStorageError, match=f"where {len(docs)} were written"):
+        build_index(corpus, tmp_path / "ix", procs=2, expected=10**6)
+    assert IndexStore(tmp_path / "ix").current_dir() == live
+    assert ids_in(tmp_path / "ix") == {doc.id for doc in docs}
+
+
+def ids_in(index_dir: Path) -> set[str]:
+    ix, _ = IndexStore(index_dir).open()
+    with ix.searcher() as searcher:
+        return {fields["id"] for fields in searcher.all_stored_fields()}
