@@ -52,7 +52,7 @@ class TermPool:
     route to :meth:`index.codec.FihrisFieldWriter.add_terms`.
     """
 
-    def __init__(self, tempstore: Any, limitmb: int = 128) -> None:
+    def __init__(self, tempstore: Any, limitmb: float = 128) -> None:
         self._tempstore = tempstore
         self._limit = limitmb * 1024 * 1024
         self._size = 0
@@ -232,7 +232,7 @@ class _GroupedCommit:
 class FihrisWriter(_GroupedCommit, SegmentWriter):  # type: ignore[misc]
     """``SegmentWriter`` with a :class:`TermPool` and a direct path for analysed text."""
 
-    def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, limitmb: float = 128, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
         fields = dict(self.schema.items())
@@ -324,7 +324,7 @@ class FihrisMpWriter(_GroupedCommit, MpWriter):  # type: ignore[misc]
     into this writer go through a :class:`TermPool` too.
     """
 
-    def __init__(self, ix: Any, procs: int, limitmb: int = 128, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, procs: int, limitmb: float = 128, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
 
