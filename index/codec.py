@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from hashlib import md5
 from itertools import groupby
 from operator import itemgetter, sub
+from struct import Struct
 from typing import Any, Final, cast
 
 from whoosh.codec.base import OutOfOrderError
@@ -418,7 +419,11 @@ class FihrisFieldWriter(W3FieldWriter):  # type: ignore[misc]
         else:
             lengths = [known[d] if d < count else self._lengths_of(d) for d in ids]
         if len(ids) < self._postwriter._inlinelimit:
-            info = _inlined_info(ids, weights, values, lengths)
+            info = (
+                _hapax_info(ids[0], weights[0], values[0], lengths[0])
+                if len(ids) == 1
+                else _inlined_info(ids, weights, values, lengths)
+            )
         else:
             terminfo = self._postwriter.write_term(self._format, ids, weights, values, lengths)
             info = terminfo.to_bytes()
@@ -454,3 +459,46 @@ def _inlined_info(
     kept = tuple(values) if all(values) else tuple(v for v in values if v)
     body: bytes = dumps((tuple(ids), weights32, kept), 2)
     return bytes(header) + body
+
+
+#: ``(weight, value)`` → the pickle of a one-posting term after its document
+#: number: the same for every document (the memo numbering does not depend on it).
+_HAPAX_TAILS: dict[tuple[float, bytes], bytes] = {}
+_HAPAX_TAILS_SIZE: Final = 100_000
+_FLOAT32: Final = Struct("f")
+_PICKLE_INT: Final = ((0xFF, b"K", Struct("<B")), (0xFFFF, b"M", Struct("<H")))
+_PICKLE_INT4: Final = Struct("<i")
+
+
+def _hapax_info(docnum: int, weight: float, value: bytes, length: int | None) -> bytes:
+    """``_inlined_info`` of a term with one posting (half of a vocabulary), without pickling.
+
+    The pickle of ``((docnum,), (weight32,), (value,))`` is its protocol-2
+    header, the document number's opcode and a tail that depends only on the
+    weight and the value, kept from the first time they were pickled.
+    """
+    weight32: float = _FLOAT32.unpack(_FLOAT32.pack(weight))[0]
+    header = _TERMINFO.pack(
+        True,
+        weight32,
+        1,
+        _BYTE_OF[length] if length else 0,
+        _BYTE_OF[length or 0],
+        weight if weight > 0 else 0,
+        docnum,
+        docnum,
+    )
+    tail = _HAPAX_TAILS.get((weight32, value))
+    if tail is None:
+        kept = (value,) if value else ()
+        tail = dumps(((0,), (weight32,), kept), 2)[4:]  # after PROTO 2 and BININT1 0
+        if len(_HAPAX_TAILS) >= _HAPAX_TAILS_SIZE:
+            _HAPAX_TAILS.clear()
+        _HAPAX_TAILS[(weight32, value)] = tail
+    for limit, opcode, packer in _PICKLE_INT:
+        if docnum <= limit:
+            number = opcode + packer.pack(docnum)
+            break
+    else:
+        number = b"J" + _PICKLE_INT4.pack(docnum)
+    return bytes(header) + b"\x80\x02" + number + tail

@@ -19,7 +19,8 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from index import Document, IndexStorageError, IndexStore, build_index
-from index.codec import FihrisCodec
+from index.codec import FihrisCodec, _hapax_info, _inlined_info
+from index.fields import encode_positions
 from index.schema import document_fields, make_schema
 from index.writer import FihrisWriter
 
@@ -208,3 +209,25 @@ def ids_in(index_dir: Path) -> set[str]:
     ix, _ = IndexStore(index_dir).open()
     with ix.searcher() as searcher:
         return {fields["id"] for fields in searcher.all_stored_fields()}
+
+
+@pytest.mark.parametrize(
+    "docnum",
+    [0, 255, 256, 65535, 65536, 2**31 - 1],  # each width of pickle's integer opcodes
+)
+@pytest.mark.parametrize(
+    ("weight", "value", "length"),
+    [
+        (1.0, encode_positions([0]), 12),  # the usual exact-field hapax
+        (2.0, encode_positions([3, 9]), 300),  # a title hapax seen twice, long text
+        (1.0, b"\x00\x00\x00\x01", 1),  # a frequency-field value
+        (0.1, b"", None),  # a weight not exact in 32 bits, no value, no length
+        (3.0, encode_positions([70000]), 10**6),  # a position past the shared values
+    ],
+)
+def test_a_one_posting_term_info_is_the_pickled_one(
+    docnum: int, weight: float, value: bytes, length: int | None
+) -> None:
+    expected = _inlined_info((docnum,), (weight,), (value,), (length,))
+    assert _hapax_info(docnum, weight, value, length) == expected
+    assert _hapax_info(docnum, weight, value, length) == expected  # from the cached tail
