@@ -219,32 +219,29 @@ def _tokens(text: str, stops: bool) -> list[Token]:
     return tokens
 
 
-def word_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """``term → positions`` (stop words out) and ``exact → positions`` (stop words in).
+def word_positions(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """``term → frequency`` (stop words out) and ``exact → positions`` (stop words in).
 
-    Exactly what the Whoosh analyzers give the index, in one pass: a word takes
+    Exactly what the Whoosh analyzers give the index, in one pass: the stemmed
+    fields keep frequencies only, the exact fields positions, and a word takes
     one position per script part, even a part with nothing to index (a stray
     mark), as :class:`WordTokenizer` numbers them.
     """
-    terms: dict[str, list[int]] = {}
+    terms: dict[str, int] = {}
     exacts: dict[str, list[int]] = {}
+    count = terms.get
     cache = _CHUNKS
     position = 0
     for chunk in text.split():
         found, width = cache.get(chunk) or chunk_tokens(chunk)
         for k, _, _, term, exact, _, stop in found:
-            at = position + k
             places = exacts.get(exact)
             if places is None:
-                exacts[exact] = [at]
+                exacts[exact] = [position + k]
             else:
-                places.append(at)
+                places.append(position + k)
             if not stop:
-                places = terms.get(term)
-                if places is None:
-                    terms[term] = [at]
-                else:
-                    places.append(at)
+                terms[term] = count(term, 0) + 1
         position += width
     return terms, exacts
 

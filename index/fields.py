@@ -43,7 +43,7 @@ Posting = tuple[bytes, int, float, bytes]
 #: followed by ``body_exact`` and ``title`` by ``title_exact`` with the same text:
 #: the second call reuses the first one's analysis. One entry, one tuple assignment:
 #: a concurrent writer can only miss, never read another text's positions.
-_last: tuple[str, tuple[dict[str, list[int]], dict[str, list[int]]]] | None = None
+_last: tuple[str, tuple[dict[str, int], dict[str, list[int]]]] | None = None
 
 _ONE: Final = pack_uint(1)
 _SINGLE_LIMIT: Final = 1 << 16
@@ -102,7 +102,7 @@ def _encode_many(positions: list[int]) -> bytes:
     return count + pickle.dumps(deltas, 2)
 
 
-def _positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+def _positions(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
     global _last
     last = _last
     if last is not None and last[0] == text:
@@ -132,14 +132,10 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
         self.form = form
 
     def direct(self) -> bool:
-        """True when :meth:`index_into` and :meth:`postings` can stand for Whoosh's path."""
-        return type(self.format) in (Positions, Frequency)
-
-    def encode(self, lists: list[list[int]]) -> list[bytes]:
-        """The posting values of a term's position lists, as the field's format encodes them."""
-        if type(self.format) is Positions:
-            return encode_all(lists)
-        return list(map(_FREQUENCY.__getitem__, map(len, lists)))
+        """True when :meth:`index_into` and :meth:`postings` can stand for Whoosh's path:
+        positions for the exact fields, frequencies for the stemmed ones.
+        """
+        return type(self.format) is (Positions if self.form == "exact" else Frequency)
 
     def index(self, value: Any, **kwargs: Any) -> Iterable[Posting]:
         """``(term bytes, frequency, weight, value)`` per distinct term of ``value``.
@@ -151,12 +147,16 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
         if kwargs or type(value) is not str or not self.direct():
             return super().index(value, **kwargs)  # type: ignore[no-any-return]
         terms, exacts = _positions(value)
-        table = exacts if self.form == "exact" else terms
         boost = self.format.field_boost
-        values = self.encode(list(table.values()))
+        if self.form == "exact":
+            values = encode_all(list(exacts.values()))
+            return [
+                (text.encode("utf-8"), len(at), len(at) * boost, value)
+                for (text, at), value in zip(exacts.items(), values, strict=True)
+            ]
         return [
-            (text.encode("utf-8"), len(at), len(at) * boost, value)
-            for (text, at), value in zip(table.items(), values, strict=True)
+            (text.encode("utf-8"), count, count * boost, _FREQUENCY[count])
+            for text, count in terms.items()
         ]
 
     def index_into(self, value: str, docnum: int, table: dict[str, list[Any]]) -> tuple[int, int]:
@@ -172,11 +172,10 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
         caller checks that ``value`` is a ``str`` and :meth:`direct`.
         """
         terms, exacts = _positions(value)
-        found = exacts if self.form == "exact" else terms
         get = table.get
-        if type(self.format) is Positions:
+        if self.form == "exact":
             single = _SINGLE
-            for text, at in found.items():
+            for text, at in exacts.items():
                 count = len(at)
                 posting = (docnum, count, single[at[0]] if count == 1 else _encode_many(at))
                 entry = get(text)
@@ -184,20 +183,20 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
                     table[text] = list(posting)
                 else:
                     entry += posting
-        else:
-            for text, at in found.items():
-                entry = get(text)
-                if entry is None:
-                    table[text] = [docnum, len(at)]
-                else:
-                    entry += (docnum, len(at))
-        return sum(map(len, found.values())), len(found)
+            return sum(map(len, exacts.values())), len(exacts)
+        for text, count in terms.items():
+            entry = get(text)
+            if entry is None:
+                table[text] = [docnum, count]
+            else:
+                entry += (docnum, count)
+        return sum(terms.values()), len(terms)
 
     def postings(self, flat: list[Any]) -> tuple[list[int], list[float], list[bytes | None]]:
         """Document numbers, weights and values of a flat list :meth:`index_into` filled."""
         boost = self.format.field_boost
         values: list[bytes | None]
-        if type(self.format) is Positions:
+        if self.form == "exact":
             ids, counts, values = flat[0::3], flat[1::3], flat[2::3]
         else:
             ids, counts = flat[0::2], flat[1::2]
