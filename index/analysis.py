@@ -206,13 +206,15 @@ def _tokens(text: str, stops: bool) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     find = text.find
-    cache = _CHUNKS
+    chunks = text.split()
     position = 0
     end = 0
-    for chunk in text.split():
+    # the lookups in one C-level ``map``: the cache is large, so each lookup
+    # waits on memory, and the interpreter's work between them no longer adds up
+    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks)):
         start = find(chunk, end)
         end = start + len(chunk)
-        for _, lo, hi, term, exact, script, stop in (cache.get(chunk) or chunk_tokens(chunk))[0]:
+        for _, lo, hi, term, exact, script, stop in (cached or chunk_tokens(chunk))[0]:
             if stops or not stop:
                 append(Token(term, exact, start + lo, start + hi, script, position, stop))
             position += 1
@@ -230,10 +232,10 @@ def word_positions(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
     terms: dict[str, int] = {}
     exacts: dict[str, list[int]] = {}
     count = terms.get
-    cache = _CHUNKS
+    chunks = text.split()
     position = 0
-    for chunk in text.split():
-        found, width = cache.get(chunk) or chunk_tokens(chunk)
+    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks)):
+        found, width = cached or chunk_tokens(chunk)
         for k, _, _, term, exact, _, stop in found:
             places = exacts.get(exact)
             if places is None:
