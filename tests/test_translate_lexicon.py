@@ -11,7 +11,7 @@ from index import ANALYSIS_VERSION, analyze, tokenize
 from search.translate.glossary import parse_tsv
 from search.translate.lexicon import Lexicon
 from search.translate.model1 import SentencePair, train
-from search.translate.translator import QueryTranslator
+from search.translate.translator import QueryTranslator, arabic_variants
 
 
 def _term(text: str) -> str:
@@ -138,6 +138,24 @@ def test_arabic_backoff_strips_clitics_and_verb_affixes() -> None:
     assert [tr.term for tr in words[0].translations] == ["annonc"]
     off = QueryTranslator(lex, backoff=False).translate(tokenize("وسيعلنون"), "fr", None, None)
     assert not off[0].translated
+
+
+@pytest.mark.parametrize(
+    ("word", "key"),
+    [
+        ("رحلته", "رحل"),  # رحلة + ه: the teh marbuta is written ت before the pronoun
+        ("سياستها", "سياس"),  # سياسة + ها
+        ("حكومتهم", "حكوم"),  # حكومة + هم (a suffix the stemmer keeps)
+        ("وزارتنا", "وزار"),  # و + وزارة + نا
+        ("كتبت", None),  # a verb ending in ت with no pronoun: no teh marbuta made up
+    ],
+)
+def test_arabic_backoff_restores_teh_marbuta_before_pronouns(word: str, key: str | None) -> None:
+    rows = [("ar", k, "x", 1.0, "glossary", "x") for k in ("رحل", "سياس", "حكوم", "وزار", "كتبه")]
+    found = QueryTranslator(Lexicon.from_rows(rows)).translate(tokenize(word), "fr", None, word)
+    assert found[0].translated == (key is not None)
+    if key is not None:
+        assert key in arabic_variants(tokenize(word)[0].exact)
 
 
 def test_name_that_is_a_common_word_needs_a_capital(committed: Lexicon) -> None:

@@ -264,6 +264,10 @@ def arabic_variants(exact: str) -> list[str]:
         for suffix in _VERB_SUFFIXES:
             if head.endswith(suffix) and len(head) - len(suffix) >= 3:
                 forms.append(head[: -len(suffix)])
+                # a noun's teh marbuta is written ت before a pronoun: رحلته is
+                # رحلة + ه, and the stemmer (which sees رحلت) never meets رحلة
+                if suffix in _PRONOUNS and head[-len(suffix) - 1] == "ت":
+                    forms.append(head[: -len(suffix) - 1] + "ه")
         for form in list(forms):
             if len(form) >= 4 and form[0] in _IMPERFECT:
                 forms.append(form[1:])
@@ -278,7 +282,9 @@ def arabic_variants(exact: str) -> list[str]:
 
 _PROCLITICS: Final = "بلكس"
 _IMPERFECT: Final = "يتن"
-_VERB_SUFFIXES: Final = ("وا", "ون", "ين", "ت", "تم", "نا", "هم", "ه", "ها")
+_VERB_SUFFIXES: Final = ("وا", "ون", "ين", "ت", "تم", "نا", "هم", "هما", "ه", "ها", "كم")
+#: Attached pronouns, after which a final ت may be a teh marbuta (ة, folded to ه).
+_PRONOUNS: Final = frozenset({"ه", "ها", "هم", "هما", "نا", "كم"})
 
 
 def _in_vocabulary(word: WordTranslation, vocabulary: Mapping[str, int]) -> WordTranslation:
