@@ -170,3 +170,21 @@ def test_broken_plurals_share_the_french_key(committed: Lexicon) -> None:
     got = {t.term for t in committed.translations(_term("enfants"), "fr")}
     assert {_term("طفل"), _term("أطفال")} <= got
     assert _term("enfant") in {t.term for t in committed.translations(_term("أطفال"), "ar")}
+
+
+@pytest.mark.parametrize(
+    ("text", "translated"),
+    [
+        ("لكل", False),  # ل + كل: "for each", a stop word behind a proclitic
+        ("بهذه", False),  # ب + هذه
+        ("لبعض", False),  # ل + بعض, an untranslatable quantifier
+        ("سوف", False),  # the future particle
+        ("بيت", True),  # ب is a letter of the word (house): يت is no function word
+        ("كتاب", True),  # ك is a letter of the word (book)
+    ],
+)
+def test_function_words_behind_proclitics_are_not_translated(text: str, translated: bool) -> None:
+    keys = ("كل", "هذه", "بعض", "سوف", "بيت", "كتاب")
+    rows = [("ar", key, "x", 1.0, "glossary", "x") for key in keys]
+    words = QueryTranslator(Lexicon.from_rows(rows)).translate(tokenize(text), "fr", None, text)
+    assert bool(words) and words[0].translated if translated else not words

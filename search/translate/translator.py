@@ -86,9 +86,29 @@ UNTRANSLATABLE: Final = frozenset(
     pendant quand comment fois donc la leur quelque quelques chaque lequel laquelle lesquels
     dont tel telle tels telles certains certaines beaucoup trop seulement
     عندما يمكن حول فقط جدا كذلك وكذلك لذلك لذا ولكن لكنه بينما حين بعض جميع عدم اكثر اقل
-    حاليا مما وفقا خلال نفس احد اخري اخر تم يتم قال وقال
+    حاليا مما وفقا خلال نفس احد اخري اخر تم يتم قال وقال سوف عما
     """.split()
 )
+
+
+#: Arabic proclitics (and, so, for, with, like) that do not change a function word.
+_CLITICS: Final = "وفلبك"
+
+
+def _function_word(exact: str) -> bool:
+    """A word with no useful translation: :data:`UNTRANSLATABLE`, also behind a proclitic.
+
+    The index's stop list takes و and ف off a function word, not ل ب ك, so لكل
+    (for each), بما and كذلك reach the translator, where Model 1 spreads them
+    over whatever co-occurs with them.
+    """
+    if exact in UNTRANSLATABLE:
+        return True
+    return (
+        len(exact) > 2
+        and exact[0] in _CLITICS
+        and (exact[1:] in UNTRANSLATABLE or arabic.is_stopword(exact[1:]))
+    )
 
 
 #: French auxiliaries: after them ``été`` is the past participle of "être", not summer.
@@ -172,7 +192,7 @@ class QueryTranslator:
             tok
             for k, tok in enumerate(tokens)
             if not tok.stop
-            and tok.exact not in UNTRANSLATABLE
+            and not _function_word(tok.exact)
             and not (tok.exact == "ete" and k > 0 and tokens[k - 1].exact in AUXILIARIES)
         ]
         out: list[WordTranslation] = []
