@@ -131,6 +131,21 @@ def test_auxiliary_ete_is_not_summer(committed: Lexicon) -> None:
     assert "صيف" in {t for g in summer[0].psq_groups() for t, _ in g}
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("il faut dire", ["faut", "dir"]),  # "to say": translated
+        ("c'est-à-dire la ville", ["vill"]),  # "that is": a connective, not "to say"
+        ("c’est à dire", []),  # typed without hyphens, curly apostrophe
+        ("également la ville", ["vill"]),  # a discourse adverb (also), not égal (equal)
+    ],
+)
+def test_french_connectives_are_not_translated(text: str, kept: list[str]) -> None:
+    rows = [("fr", key, "x", 1.0, "glossary", "x") for key in ("dir", "vill", "egal")]
+    words = QueryTranslator(Lexicon.from_rows(rows)).translate(tokenize(text), "ar", None, text)
+    assert [tok.term for w in words for tok in w.source] == kept
+
+
 def test_arabic_backoff_strips_clitics_and_verb_affixes() -> None:
     rows = [("ar", "اعلن", "annonc", 1.0, "glossary", "annonce")]
     lex = Lexicon.from_rows(rows)

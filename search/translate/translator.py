@@ -85,6 +85,8 @@ UNTRANSLATABLE: Final = frozenset(
     avoir aussi ainsi autre autres bien deja meme memes entre sans sous vers chez apres avant
     pendant quand comment fois donc la leur quelque quelques chaque lequel laquelle lesquels
     dont tel telle tels telles certains certaines beaucoup trop seulement
+    egalement notamment toutefois cependant neanmoins desormais afin ensuite enfin parfois
+    environ surtout
     عندما يمكن حول فقط جدا كذلك وكذلك لذلك لذا ولكن لكنه بينما حين بعض جميع عدم اكثر اقل
     حاليا مما وفقا خلال نفس احد اخري اخر تم يتم قال وقال سوف عما
     """.split()
@@ -182,7 +184,8 @@ class QueryTranslator:
         """Per source word (or phrase): its weighted translations into ``target_lang``.
 
         Stop words and :data:`UNTRANSLATABLE` function words are skipped, and
-        so is ``été`` after an auxiliary (``ont été``: "been", not "summer").
+        so are ``été`` after an auxiliary (``ont été``: "been", not "summer")
+        and the ``dire`` of ``c'est-à-dire`` ("that is", not "to say").
 
         ``tokens`` are analysed query tokens (stop words are skipped); ``text``
         the query they came from, used to see capitals; ``vocabulary`` the
@@ -194,6 +197,7 @@ class QueryTranslator:
             if not tok.stop
             and not _function_word(tok.exact)
             and not (tok.exact == "ete" and k > 0 and tokens[k - 1].exact in AUXILIARIES)
+            and not (tok.exact == "dire" and [t.exact for t in tokens[k - 2 : k]] == ["est", "a"])
         ]
         out: list[WordTranslation] = []
         i = 0
