@@ -19,19 +19,21 @@ from typing import Any, Final
 
 from index import analyze, tokenize
 from search.crosslang import TranslatorAdapter
+from search.translate.translator import name_form
 
 BUDGET_MS: Final = 10.0
 ROUNDS: Final = 20
 
 
 def _vocabularies(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Stemmed terms per script, as the engine's per-generation vocabulary holds them."""
+    """Words per script keyed by ``name_form``, as the engine's per-generation vocabulary."""
     vocab: dict[str, dict[str, int]] = {"fr": {}, "ar": {}}
     for doc in docs:
         for tok in analyze(doc.get("text") or ""):
             if tok.script in ("fr", "ar"):
-                table = vocab["ar" if tok.script == "ar" else "fr"]
-                table[tok.term] = table.get(tok.term, 0) + 1
+                table = vocab[tok.script]
+                key = name_form(tok.script, tok.term, tok.exact)
+                table[key] = table.get(key, 0) + 1
     return vocab
 
 

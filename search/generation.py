@@ -115,8 +115,10 @@ class Generation:
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
 
-        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: stemmed body
-        terms of one script, for the translator's name matching.
+        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: the words
+        of one script for the translator's name matching, keyed as
+        ``search.translate.translator.name_form`` says: French exact forms (the
+        stemmer truncates names), Arabic stemmed terms (the article comes off).
         """
         with self._vocab_lock:
             if kind in self._vocab:
@@ -128,7 +130,7 @@ class Generation:
     def _build_vocabulary(self, kind: str) -> None:
         with self.searcher() as searcher:
             reader = searcher.reader()
-            field = "body_exact" if kind == "suggest" else "body"
+            field = "body" if kind == "ar" else "body_exact"
             terms = [
                 t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(field)
             ]

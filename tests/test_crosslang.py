@@ -200,3 +200,23 @@ def test_words_of_an_or_choice_are_translated(engine: SearchEngine, q: str) -> N
     results = engine.search(validate_request(q, lang="ar", size="100"))
     assert "enfants" in [word.word for word in results.interpretation.translations]
     assert AR_SEED in ids(results)
+
+
+def test_name_vocabularies_hold_the_forms_names_are_matched_on(corpus_index: Path) -> None:
+    """French: exact forms (the stemmer cuts names short); Arabic: terms without the article."""
+    import time
+
+    from search.generation import Generation
+
+    gen = Generation(IndexStore(corpus_index))
+    try:
+        deadline = time.monotonic() + 60
+        vocab = {lang: gen.vocabulary(lang) for lang in ("fr", "ar")}
+        while any(v is None for v in vocab.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            vocab = {lang: gen.vocabulary(lang) for lang in ("fr", "ar")}
+        french, arabic = vocab["fr"], vocab["ar"]
+        assert "coordination" in french and "coordin" not in french  # unstemmed forms
+        assert "بشر" in arabic and "البشر" not in arabic  # بالبشر / البشر, article off
+    finally:
+        gen.retire()

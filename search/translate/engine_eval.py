@@ -47,7 +47,7 @@ from search.linking import (
 )
 from search.models import MAX_SIZE, SearchRequest
 from search.translate.lexicon import Lexicon
-from search.translate.translator import QueryTranslator
+from search.translate.translator import QueryTranslator, name_form
 
 
 class _FixedVocabulary:
@@ -96,7 +96,8 @@ class EngineRetriever:
             table = vocabulary[doc.lang]
             for tok in tokenize(doc.body):
                 if not tok.stop:
-                    table[tok.term] = table.get(tok.term, 0) + 1
+                    key = name_form(doc.lang, tok.term, tok.exact)
+                    table[key] = table.get(key, 0) + 1
         cross = _FixedVocabulary(TranslatorAdapter(self._translator), vocabulary)
         self.engine = SearchEngine(root / "index", cross_language=cross)
 

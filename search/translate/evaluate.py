@@ -45,7 +45,7 @@ from index.analysis import term_analyzer
 from search.translate.build import DEFAULT_DATA, build_lexicon
 from search.translate.lexicon import Lexicon
 from search.translate.psq import psq_query
-from search.translate.translator import QueryTranslator
+from search.translate.translator import QueryTranslator, name_form
 
 DATASETS: Final = {
     "flores": "flores200-devtest-fr-ar",
@@ -108,7 +108,7 @@ class PSQRetriever:
         for doc in self.docs:
             writer.add_document(id=doc.id, lang=doc.lang, body=doc.body)
             counts = self.vocabulary.setdefault(doc.lang, Counter())
-            counts.update({tok.term for tok in analyze(doc.body)})
+            counts.update({name_form(doc.lang, t.term, t.exact) for t in analyze(doc.body)})
         writer.commit()
         self._translator = QueryTranslator(self.lexicon)
         self._searcher = self._index.searcher()

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Final
 
 from index import Token, arabic
+from index.analysis import analyze_word
 from search.translate.glossary import load_entries
 from search.translate.lexicon import Lexicon, Translation, other_lang
 from search.translate.transliterate import NameMatcher
@@ -93,6 +94,24 @@ UNTRANSLATABLE: Final = frozenset(
 )
 
 
+def name_form(lang: str, term: str, exact: str) -> str:
+    """The form of a target-language word that names are matched against.
+
+    French: the exact form, because the French stemmer truncates names
+    (Miller → ``mill``, Kirchner → ``kirchn``) below what a transliteration can
+    meet. Arabic: the stemmed term, because the light stemmer only takes off
+    the article and endings, which names written with ال need (القذافي →
+    ``قذاف`` meets Kadhafi). Every target vocabulary handed to
+    :meth:`QueryTranslator.translate` is keyed by these forms.
+    """
+    return exact if lang == "fr" else term
+
+
+def _index_term(lang: str, form: str) -> str:
+    """The index term of a vocabulary form (see :func:`name_form`)."""
+    return analyze_word(form).term if lang == "fr" else form
+
+
 #: Arabic proclitics (and, so, for, with, like) that do not change a function word.
 _CLITICS: Final = "وفلبك"
 
@@ -146,9 +165,6 @@ class QueryTranslator:
 
     ``backoff`` (on): an Arabic word unknown to the lexicon is retried with its
     clitics and verb affixes stripped (:func:`arabic_variants`).
-    ``in_vocabulary`` (off): drop translations absent from the target
-    vocabulary and renormalise — measured neutral to slightly harmful (the
-    weight moves to present but wrong candidates), kept as an option.
     """
 
     def __init__(
@@ -156,12 +172,10 @@ class QueryTranslator:
         lexicon: Lexicon,
         name_share: float = 0.5,
         *,
-        in_vocabulary: bool = False,
         backoff: bool = True,
     ) -> None:
         self.lexicon = lexicon
         self.name_share = name_share
-        self.in_vocabulary = in_vocabulary
         self.backoff = backoff
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
 
@@ -189,7 +203,7 @@ class QueryTranslator:
 
         ``tokens`` are analysed query tokens (stop words are skipped); ``text``
         the query they came from, used to see capitals; ``vocabulary`` the
-        target index's term → document frequency, for names.
+        target index's words (keyed by :func:`name_form`) → document frequency, for names.
         """
         words = [
             tok
@@ -203,8 +217,6 @@ class QueryTranslator:
         i = 0
         while i < len(words):
             consumed, result = self._translate_at(words, i, target_lang, vocabulary, text)
-            if self.in_vocabulary and vocabulary is not None:
-                result = _in_vocabulary(result, vocabulary)
             out.append(result)
             i += consumed
         return out
@@ -246,7 +258,9 @@ class QueryTranslator:
         if vocabulary is not None and (capitalised or not found):
             word = tok.term if src == "ar" else tok.exact
             names = [
-                Translation(c.term, 1.0 - c.distance, "transliteration", c.term)
+                Translation(
+                    _index_term(target_lang, c.term), 1.0 - c.distance, "transliteration", c.term
+                )
                 for c in self._matcher(vocabulary).candidates(word)
             ]
         if names and found:
@@ -309,22 +323,6 @@ _IMPERFECT: Final = "يتن"
 _VERB_SUFFIXES: Final = ("وا", "ون", "ين", "ت", "تم", "نا", "هم", "هما", "ه", "ها", "كم")
 #: Attached pronouns, after which a final ت may be a teh marbuta (ة, folded to ه).
 _PRONOUNS: Final = frozenset({"ه", "ها", "هم", "هما", "نا", "كم"})
-
-
-def _in_vocabulary(word: WordTranslation, vocabulary: Mapping[str, int]) -> WordTranslation:
-    """Drop translations the target collection never contains; renormalise the rest.
-
-    Why: PSQ spends weight on every listed translation, so a right translation
-    shares its source word's weight with forms the collection does not use
-    (إعلان when the documents say أعلن). Untranslated words and a word whose
-    translations are all absent are left as they are.
-    """
-    if not word.translated:
-        return word
-    kept = [tr for tr in word.translations if any(vocabulary.get(part, 0) > 0 for part in tr.terms)]
-    if not kept or len(kept) == len(word.translations):
-        return word
-    return WordTranslation(word.source, word.source_text, _normalised(kept))
 
 
 def _scaled(tr: Translation, factor: float) -> Translation:
