@@ -53,7 +53,7 @@ def test_committed_seed_translations(
 
 
 def test_weights_sum_to_one_and_provenance_is_known(committed: Lexicon) -> None:
-    allowed = {"glossary", "gazetteer", "model1", "freedict"}
+    allowed = {"glossary", "gazetteer", "model1", "freedict", "cognate"}
     for lang, table in committed.entries.items():
         assert lang in {"fr", "ar"}
         for trs in list(table.values())[:2000]:
@@ -224,3 +224,31 @@ def test_names_meet_the_target_vocabulary_forms(
     empty = Lexicon.from_rows([])  # names only: nothing learned about them
     words = QueryTranslator(empty).translate(tokenize(name), target, vocabulary, name)
     assert term in {tr.term for tr in words[0].translations}
+
+
+@pytest.mark.parametrize(
+    ("french", "arabic"),
+    [
+        ("détection", {"كشف"}),  # detection → كشف: the French word's own term
+        ("réservoirs", {"خزان"}),  # a gloss of ara-eng: "Reservoir|Tank", plural meets singular
+        ("chair", set()),  # English chair (كرسي) is French flesh: short words are left out
+        ("gouvernement", set()),  # translated by another source: no cognate row added
+    ],
+)
+def test_cognates_translate_french_words_nothing_else_knows(
+    tmp_path: Path, french: str, arabic: set[str]
+) -> None:
+    from search.translate.build import BuildConfig, Corpus, _cognate_rows, cognate_pairs
+
+    folder = tmp_path / "freedict-fr-en-ar"
+    folder.mkdir()
+    with gzip.open(folder / "eng-ara.tsv.gz", "wt", encoding="utf-8") as handle:
+        handle.write("eng\tara\ndetection\tالكشف\nchair\tكرسي\ngovernment\tحكومة\n")
+    with gzip.open(folder / "ara-eng.tsv.gz", "wt", encoding="utf-8") as handle:
+        handle.write("ara\teng\nخزان\tReservoir|Tank\nحكومة\tGovernment\n")
+    known = {analyze("gouvernement")[0].term}
+    rows = _cognate_rows(cognate_pairs(tmp_path), known, Corpus([], {}), BuildConfig())
+    term = analyze(french)[0].term
+    got = {tgt for lang, src, tgt, _, prov, _ in rows if lang == "fr" and src == term}
+    assert got == {analyze(a)[0].term for a in arabic}
+    assert all(prov == "cognate" for *_, prov, _ in rows)

@@ -1,11 +1,13 @@
-"""Build the lexicon from ``../shared/data``: glossary + gazetteer + FreeDict + Model 1.
+"""Build the lexicon from ``../shared/data``: glossary + gazetteer + FreeDict + Model 1 + cognates.
 
 Why this recipe: each source alone fails differently. The curated glossary is
 precise but small; the FreeDict pivot is large but noisy (gouvernement →
 السيطرة "control"), so it only enters as a weak prior; Model 1 learns the
 vocabulary actually used in aligned news/health/everyday sentences but smears
 rare words. Combined per source term, then pruned (top few, small weights
-dropped) and renormalised, they give PSQ a short weighted list.
+dropped) and renormalised, they give PSQ a short weighted list. French terms
+none of them knows get the Arabic of their English cognate
+(:func:`cognate_pairs`).
 
 ``exclude`` leaves datasets out ("flores", "tico", "tatoeba") so an evaluation
 never scores a lexicon learned from its own pairs.
@@ -22,6 +24,7 @@ import gzip
 import math
 import sys
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -53,6 +56,9 @@ class BuildConfig:
     top_k: int = 8  # room for a verb's forms (أعلن يعلن أعلنت إعلان) next to learned ones
     min_share: float = 0.04  # drop a translation below this share of its source term
     reverse_share: float = 0.25  # exponent of t(src|tgt) in the bidirectional score
+    cognate_min_letters: int = 6  # shorter English words are too often false friends
+    cognate_top_k: int = 4
+    cognate_min_share: float = 0.1
 
 
 @dataclass(slots=True)
@@ -113,6 +119,79 @@ def freedict_pairs(data_dir: Path) -> list[tuple[str, str, float]]:
     return out
 
 
+def cognate_pairs(
+    data_dir: Path, min_letters: int = 6
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """French term → Arabic term → FreeDict paths, through English words read as French.
+
+    Also returns a display form per Arabic term (its dictionary spelling, unvoweled).
+
+    Why: French and English share most of their learned vocabulary (détection /
+    detection, thérapeutique / therapeutic, réservoir / reservoir), and the
+    French chain stems the English spelling to the French word's term. FreeDict's
+    English–Arabic dictionaries (87,000 and 52,000 headwords) are far larger than
+    its French–English one (8,400), so this reaches the technical words of news
+    that the pivot and the aligned sentences miss. Used for FR→AR only, and only
+    for French terms nothing else translates (:func:`_cognate_rows`): the other
+    way, an English gloss read as French may be no French word at all.
+    """
+    table: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    displays: dict[str, str] = {}
+
+    def french(word: str) -> str | None:
+        word = word.strip()
+        if len(word) < min_letters or not word.isascii() or not word.isalpha():
+            return None
+        tokens = analyze(word.lower())
+        if len(tokens) == 1 and tokens[0].script == "fr" and not tokens[0].stop:
+            return tokens[0].term
+        return None
+
+    def arabic(word: str) -> str | None:
+        tokens = analyze(word)
+        if len(tokens) == 1 and tokens[0].script == "ar" and not tokens[0].stop:
+            plain = "".join(ch for ch in word.strip() if not unicodedata.combining(ch))
+            displays.setdefault(tokens[0].term, plain)
+            return tokens[0].term
+        return None
+
+    folder = data_dir / "freedict-fr-en-ar"
+    for row in _read_tsv(folder / "eng-ara.tsv.gz"):
+        fr = french(row["eng"])
+        ar = arabic(row["ara"]) if fr else None
+        if fr and ar:
+            table[fr][ar] += 1.0
+    for row in _read_tsv(folder / "ara-eng.tsv.gz"):
+        ar = arabic(row["ara"])
+        if ar:
+            for gloss in row["eng"].split("|"):
+                fr = french(gloss)
+                if fr:
+                    table[fr][ar] += 1.0
+    return {fr: dict(row) for fr, row in table.items()}, displays
+
+
+def _cognate_rows(
+    cognates: tuple[dict[str, dict[str, float]], dict[str, str]],
+    known: set[str],
+    corpus: Corpus,
+    cfg: BuildConfig,
+) -> list[Row]:
+    """FR→AR rows for the French terms no other source translates (best few, renormalised)."""
+    table, displays = cognates
+    rows: list[Row] = []
+    for fr in sorted(set(table) - known):
+        candidates = table[fr]
+        total = sum(candidates.values())
+        ranked = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[: cfg.cognate_top_k]
+        kept = [(t, n) for t, n in ranked if n / total >= cfg.cognate_min_share] or ranked[:1]
+        kept_total = sum(n for _, n in kept)
+        for t, n in kept:
+            display = display_form(t, corpus.surfaces) if t in corpus.surfaces else displays[t]
+            rows.append(("fr", fr, t, round(n / kept_total, 4), "cognate", display))
+    return rows
+
+
 def _normalise(table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     out = {}
     for src, row in table.items():
@@ -159,6 +238,9 @@ def build_lexicon(
     for src, tgt in (("fr", "ar"), ("ar", "fr")):
         model = _bidirectional(models[src], models[tgt], cfg.reverse_share)
         rows.extend(_direction_rows(src, entries, corpus, models[src][1], model, cfg))
+    known = {row[1] for row in rows if row[0] == "fr"}
+    cognates = cognate_pairs(data_dir, cfg.cognate_min_letters)
+    rows.extend(_cognate_rows(cognates, known, corpus, cfg))
     meta = {"excluded": ",".join(sorted(exclude)) or "none"}
     return Lexicon.from_rows(rows, meta=meta)
 
