@@ -246,9 +246,14 @@ def test_cognates_translate_french_words_nothing_else_knows(
         handle.write("eng\tara\ndetection\tالكشف\nchair\tكرسي\ngovernment\tحكومة\n")
     with gzip.open(folder / "ara-eng.tsv.gz", "wt", encoding="utf-8") as handle:
         handle.write("ara\teng\nخزان\tReservoir|Tank\nحكومة\tGovernment\n")
-    known = {analyze("gouvernement")[0].term}
-    rows = _cognate_rows(cognate_pairs(tmp_path), known, Corpus([], {}), BuildConfig())
+    known = {"fr": {analyze("gouvernement")[0].term}, "ar": set()}
+    french_words = {"reservoir": "réservoir"}  # French text never wrote "government"
+    pairs = cognate_pairs(tmp_path)
+    rows = _cognate_rows(pairs, known, french_words, Corpus([], {}), BuildConfig())
     term = analyze(french)[0].term
     got = {tgt for lang, src, tgt, _, prov, _ in rows if lang == "fr" and src == term}
     assert got == {analyze(a)[0].term for a in arabic}
     assert all(prov == "cognate" for *_, prov, _ in rows)
+    # the other way, only towards French words seen in French text
+    back = {(src, tgt) for lang, src, tgt, *_ in rows if lang == "ar"}
+    assert back == {(analyze("خزان")[0].term, "reservoir")}

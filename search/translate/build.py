@@ -6,8 +6,8 @@ precise but small; the FreeDict pivot is large but noisy (gouvernement →
 vocabulary actually used in aligned news/health/everyday sentences but smears
 rare words. Combined per source term, then pruned (top few, small weights
 dropped) and renormalised, they give PSQ a short weighted list. French terms
-none of them knows get the Arabic of their English cognate
-(:func:`cognate_pairs`).
+none of them knows get the Arabic of their English cognate, and Arabic terms
+the French words whose English cognate glosses them (:func:`cognate_pairs`).
 
 ``exclude`` leaves datasets out ("flores", "tico", "tatoeba") so an evaluation
 never scores a lexicon learned from its own pairs.
@@ -131,9 +131,9 @@ def cognate_pairs(
     French chain stems the English spelling to the French word's term. FreeDict's
     English–Arabic dictionaries (87,000 and 52,000 headwords) are far larger than
     its French–English one (8,400), so this reaches the technical words of news
-    that the pivot and the aligned sentences miss. Used for FR→AR only, and only
-    for French terms nothing else translates (:func:`_cognate_rows`): the other
-    way, an English gloss read as French may be no French word at all.
+    that the pivot and the aligned sentences miss. Used only for terms nothing
+    else translates, and into French only towards French words seen in French
+    text (:func:`_cognate_rows`).
     """
     table: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     displays: dict[str, str] = {}
@@ -173,23 +173,54 @@ def cognate_pairs(
 
 def _cognate_rows(
     cognates: tuple[dict[str, dict[str, float]], dict[str, str]],
-    known: set[str],
+    known: dict[str, set[str]],
+    french_vocabulary: dict[str, str],
     corpus: Corpus,
     cfg: BuildConfig,
 ) -> list[Row]:
-    """FR→AR rows for the French terms no other source translates (best few, renormalised)."""
+    """Rows for the source terms no other source translates (best few, renormalised).
+
+    FR→AR: every French term of the table. AR→FR: only French terms of
+    ``french_vocabulary`` (words seen in French text), because an English gloss
+    read as French is often no French word at all (government → ``government``).
+    """
     table, displays = cognates
+    reverse: dict[str, dict[str, float]] = defaultdict(dict)
+    for fr, row in table.items():
+        if fr in french_vocabulary:
+            for ar, paths in row.items():
+                reverse[ar][fr] = paths
     rows: list[Row] = []
-    for fr in sorted(set(table) - known):
-        candidates = table[fr]
-        total = sum(candidates.values())
-        ranked = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[: cfg.cognate_top_k]
-        kept = [(t, n) for t, n in ranked if n / total >= cfg.cognate_min_share] or ranked[:1]
-        kept_total = sum(n for _, n in kept)
-        for t, n in kept:
-            display = display_form(t, corpus.surfaces) if t in corpus.surfaces else displays[t]
-            rows.append(("fr", fr, t, round(n / kept_total, 4), "cognate", display))
+    for src, by_source in (("fr", table), ("ar", reverse)):
+        for term in sorted(set(by_source) - known[src]):
+            candidates = by_source[term]
+            total = sum(candidates.values())
+            ranked = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))
+            ranked = ranked[: cfg.cognate_top_k]
+            kept = [(t, n) for t, n in ranked if n / total >= cfg.cognate_min_share] or ranked[:1]
+            kept_total = sum(n for _, n in kept)
+            for t, n in kept:
+                seen = t in corpus.surfaces
+                other = displays.get(t) or french_vocabulary.get(t, t)
+                display = display_form(t, corpus.surfaces) if seen else other
+                rows.append((src, term, t, round(n / kept_total, 4), "cognate", display))
     return rows
+
+
+def french_vocabulary(data_dir: Path, corpus: Corpus, entries: Sequence[Entry]) -> dict[str, str]:
+    """French terms seen in French text → a surface word for display.
+
+    The text: the aligned sentences, the glossary and FreeDict's French headwords.
+    """
+    vocabulary = {term: term for fr, _ in corpus.pairs for term in fr}
+    for entry in entries:
+        for term, exact in zip(entry.fr_terms, entry.fr_exact, strict=True):
+            vocabulary.setdefault(term, exact)
+    for row in _read_tsv(data_dir / "freedict-fr-en-ar" / "fra-eng.tsv.gz"):
+        for tok in analyze(row["fra"]):
+            if tok.script == "fr":
+                vocabulary.setdefault(tok.term, row["fra"][tok.start : tok.end].lower())
+    return vocabulary
 
 
 def _normalise(table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -238,9 +269,10 @@ def build_lexicon(
     for src, tgt in (("fr", "ar"), ("ar", "fr")):
         model = _bidirectional(models[src], models[tgt], cfg.reverse_share)
         rows.extend(_direction_rows(src, entries, corpus, models[src][1], model, cfg))
-    known = {row[1] for row in rows if row[0] == "fr"}
+    known = {lang: {row[1] for row in rows if row[0] == lang} for lang in ("fr", "ar")}
     cognates = cognate_pairs(data_dir, cfg.cognate_min_letters)
-    rows.extend(_cognate_rows(cognates, known, corpus, cfg))
+    french = french_vocabulary(data_dir, corpus, entries)
+    rows.extend(_cognate_rows(cognates, known, french, corpus, cfg))
     meta = {"excluded": ",".join(sorted(exclude)) or "none"}
     return Lexicon.from_rows(rows, meta=meta)
 
