@@ -348,3 +348,26 @@ def test_both_languages_merged_fairly(cross_engine: SearchEngine) -> None:
     langs = [h.lang for h in results.hits]
     assert langs[0] == "fr" and "ar" in langs[:4]  # the best Arabic hit is not drowned
     assert not results.hits[0].via_translation
+
+
+def test_a_translated_word_weighs_like_a_kept_one(tmp_path: Path) -> None:
+    """One Arabic document has the translation of "port", the other the number the
+    query keeps as it is; same length, each word once in the collection: neither
+    reason to match may count double."""
+    filler = "نص قصير عن موضوع عام في المدينة"
+    docs = [
+        {"id": "t", "lang": "ar", "title": "", "text": f"{filler} ميناء"},
+        {"id": "n", "lang": "ar", "title": "", "text": f"{filler} 1987"},
+        {"id": "x", "lang": "ar", "title": "", "text": f"{filler} سوق"},
+    ]
+    write_corpus(tmp_path / "corpus", docs)
+    build_index(tmp_path / "corpus", tmp_path / "index")
+    cross = tiny_cross_language()
+    engine = SearchEngine(tmp_path / "index", cross_language=cross)  # type: ignore[arg-type]
+    try:
+        results = engine.search(validate_request("port OR 1987", lang="ar", cross="true"))
+        scores = {hit.id: hit.score for hit in results.hits}
+        assert set(scores) == {"t", "n"}
+        assert scores["t"] == pytest.approx(scores["n"], rel=0.15)
+    finally:
+        engine.close()
