@@ -15,11 +15,11 @@ import json
 import re
 import socket
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from conftest import XSS_ID
-from hypothesis import HealthCheck, example, given
+from hypothesis import HealthCheck, assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from test_api import assert_error
@@ -107,6 +107,9 @@ def assert_page(response: Any, statuses: set[int]) -> None:
 def test_search_parameters_never_break_the_api_or_the_page(
     client: Any, params: dict[str, str]
 ) -> None:
+    # httpx itself refuses to build a query past 64 KiB (InvalidURL), so such a
+    # request never reaches the server; 414 for long URLs is checked below
+    assume(len(urlencode(params)) < 60_000)
     api = client.get("/api/search", params=params)
     # 414: a URL beyond max_url_length (a huge q, encoded), refused before any parsing
     assert api.status_code in {200, 400, 414}, (params, api.text[:300])

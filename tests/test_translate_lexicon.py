@@ -257,3 +257,23 @@ def test_cognates_translate_french_words_nothing_else_knows(
     # the other way, only towards French words seen in French text
     back = {(src, tgt) for lang, src, tgt, *_ in rows if lang == "ar"}
     assert back == {(analyze("خزان")[0].term, "reservoir")}
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("SARS", "سارس"),  # an acronym the stemmer would cut to "sar", Sara's stem
+        ("Sara", "سارة"),  # the name itself keeps its lexicon entry
+        ("ZORG", "زورغ"),  # an acronym the stemmer leaves alone is looked up as usual
+    ],
+)
+def test_acronyms_are_not_read_through_their_stem(word: str, expected: str) -> None:
+    rows = [
+        ("fr", "sar", "ساره", 1.0, "gazetteer", "سارة"),
+        ("fr", "zorg", "زورغ", 1.0, "glossary", "زورغ"),
+    ]
+    vocabulary = {"سارس": 3, "ساره": 2}
+    words = QueryTranslator(Lexicon.from_rows(rows)).translate(
+        tokenize(word), "ar", vocabulary, word
+    )
+    assert {tr.term for tr in words[0].translations} == {analyze(expected)[0].term}

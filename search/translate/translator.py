@@ -244,8 +244,14 @@ class QueryTranslator:
             found = self.lexicon.translations(" ".join(t.term for t in span), src)
             if found:
                 return length, _word(span, text, found)
-        found = self.lexicon.translations(tok.term, src)
-        capitalised = text is not None and text[tok.start : tok.end][:1].isupper()
+        surface = text[tok.start : tok.end] if text is not None else ""
+        capitalised = surface[:1].isupper()
+        # An acronym is looked up only as the stemmer left it: SARS would
+        # otherwise be read as the stem "sar" of Sara (سارة); it goes to the
+        # gazetteer and to transliteration (سارس) instead.
+        acronym = len(surface) >= 2 and surface.isupper() and surface.isascii()
+        stemmed_away = acronym and tok.term != tok.exact
+        found = [] if stemmed_away else self.lexicon.translations(tok.term, src)
         # A name that is also a common word (Pierre/pierre, Vienne/vienne) is a
         # name only when written with a capital; Arabic has no capitals.
         if (src, tok.exact) in gazetteer and (
