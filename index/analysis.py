@@ -211,7 +211,7 @@ def _tokens(text: str, stops: bool) -> list[Token]:
     end = 0
     # the lookups in one C-level ``map``: the cache is large, so each lookup
     # waits on memory, and the interpreter's work between them no longer adds up
-    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks)):
+    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks), strict=True):
         start = find(chunk, end)
         end = start + len(chunk)
         for _, lo, hi, term, exact, script, stop in (cached or chunk_tokens(chunk))[0]:
@@ -234,7 +234,7 @@ def word_positions(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
     count = terms.get
     chunks = text.split()
     position = 0
-    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks)):
+    for chunk, cached in zip(chunks, map(_CHUNKS.get, chunks), strict=True):
         found, width = cached or chunk_tokens(chunk)
         for k, _, _, term, exact, _, stop in found:
             places = exacts.get(exact)
