@@ -148,7 +148,7 @@ class TranslatorAdapter:
                 )
                 for group in groups
             ]
-            clause = parts[0] if len(parts) == 1 else wq.And(parts)
+            clause = _alternatives(parts, all(" " in tr.term for tr in kept))
             model = WordTranslation(
                 word=word.source_text,
                 target_lang=target_lang,
@@ -166,6 +166,24 @@ class TranslatorAdapter:
             terms = frozenset(part for tr in kept for part in tr.term.split(" "))
             out.append(CrossWord(first, last + 1, model, clause, Highlighter(terms=terms)))
         return out
+
+
+def _alternatives(parts: list[wq.Query], all_phrases: bool) -> wq.Query:
+    """One word's clause from its per-position parts (``psq_groups``).
+
+    The translations of a word are alternatives. When every one is a phrase
+    (الاتجار بالبشر → traite des êtres humains), each position is required, as
+    the words of a phrase are. When single words are among them (الناتج المحلي
+    الإجمالي → PIB | produit intérieur brut), the first position holds every
+    alternative and the rest of the phrase only adds to the score: a document
+    saying "PIB" must match without "intérieur" and "brut".
+    """
+    if len(parts) == 1:
+        return parts[0]
+    if all_phrases:
+        return wq.And(parts)
+    rest = parts[1] if len(parts) == 2 else wq.Or(parts[1:])
+    return wq.AndMaybe(parts[0], rest)
 
 
 def default_cross_language() -> CrossLanguage | None:

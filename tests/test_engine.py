@@ -371,3 +371,36 @@ def test_a_translated_word_weighs_like_a_kept_one(tmp_path: Path) -> None:
         assert scores["t"] == pytest.approx(scores["n"], rel=0.15)
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(
+    ("rows", "found"),
+    [
+        # single words among the alternatives: a document with "PIB" alone matches
+        ([("pib", 0.5), ("produit interieur brut", 0.5)], {"short", "long"}),
+        # every alternative a phrase: its words are all required, as in a phrase
+        ([("produit interieur brut", 1.0)], {"long"}),
+    ],
+)
+def test_a_words_translations_are_alternatives(
+    tmp_path: Path, rows: list[tuple[str, float]], found: set[str]
+) -> None:
+    translate = pytest.importorskip("search.translate.translator")
+    from search.crosslang import TranslatorAdapter
+    from search.translate.lexicon import Lexicon
+
+    lexicon = Lexicon.from_rows([("ar", "ناتج", t, w, "test", t) for t, w in rows])
+    cross = TranslatorAdapter(translate.QueryTranslator(lexicon))
+    docs = [
+        {"id": "short", "lang": "fr", "title": "", "text": "Le PIB du pays a augmenté."},
+        {"id": "long", "lang": "fr", "title": "", "text": "Le produit intérieur brut a augmenté."},
+        {"id": "other", "lang": "fr", "title": "", "text": "Le pays a augmenté ses ventes."},
+    ]
+    write_corpus(tmp_path / "corpus", docs)
+    build_index(tmp_path / "corpus", tmp_path / "index")
+    engine = SearchEngine(tmp_path / "index", cross_language=cross)
+    try:
+        results = engine.search(validate_request("ناتج", lang="fr", cross="true"))
+        assert set(ids(results)) == found
+    finally:
+        engine.close()
