@@ -277,3 +277,22 @@ def test_acronyms_are_not_read_through_their_stem(word: str, expected: str) -> N
         tokenize(word), "ar", vocabulary, word
     )
     assert {tr.term for tr in words[0].translations} == {analyze(expected)[0].term}
+
+
+def test_translations_into_arabic_are_learned_from_standard_arabic_only() -> None:
+    """A dialect sentence teaches Arabic→French (a reader may type بشحال) but
+    never French→Arabic: the archive is written in Modern Standard Arabic."""
+    from search.translate.build import BuildConfig, _train_direction, analyse_corpus
+
+    sentences = [
+        ("Combien coûte le pain ?", "بشحال الخبز؟", True),  # Algerian
+        ("Combien coûte le lait ?", "بشحال الحليب؟", True),
+        ("Combien coûte le pain ?", "كم ثمن الخبز؟", False),  # Modern Standard Arabic
+        ("Combien coûte le riz ?", "كم ثمن الأرز؟", False),
+    ]
+    corpus = analyse_corpus(sentences)
+    combien, bechhal = analyze("combien")[0].term, analyze("بشحال")[0].term
+    into_arabic, _ = _train_direction("fr", [], corpus, [], BuildConfig())
+    from_arabic, _ = _train_direction("ar", [], corpus, [], BuildConfig())
+    assert bechhal not in into_arabic.get(combien, {})
+    assert combien in from_arabic.get(bechhal, {})

@@ -27,7 +27,7 @@ import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -38,6 +38,8 @@ from search.translate.model1 import SentencePair, train
 
 DEFAULT_DATA: Final = Path(__file__).resolve().parents[3] / "shared" / "data"
 DATASETS: Final = ("flores", "tico", "tatoeba")
+#: Tatoeba's labels of Modern Standard Arabic (the others are spoken varieties).
+MSA: Final = frozenset({"ara", "arb"})
 
 Row = tuple[str, str, str, float, str, str]
 
@@ -63,10 +65,15 @@ class BuildConfig:
 
 @dataclass(slots=True)
 class Corpus:
-    """Aligned analysed sentences (fr, ar) and surface counts for display forms."""
+    """Aligned analysed sentences (fr, ar) and surface counts for display forms.
+
+    ``dialect`` marks the pairs whose Arabic side is a spoken variety (Tatoeba's
+    Algerian, Moroccan, Egyptian, Levantine sentences), by index into ``pairs``.
+    """
 
     pairs: list[tuple[tuple[str, ...], tuple[str, ...]]]
     surfaces: dict[str, Counter[str]]
+    dialect: set[int] = field(default_factory=set)
 
 
 def _read_tsv(path: Path) -> Iterator[dict[str, str]]:
@@ -75,28 +82,29 @@ def _read_tsv(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
 
 
-def parallel_sentences(data_dir: Path, exclude: frozenset[str]) -> Iterator[tuple[str, str]]:
-    """(French, Arabic) sentence texts of the datasets not excluded."""
+def parallel_sentences(data_dir: Path, exclude: frozenset[str]) -> Iterator[tuple[str, str, bool]]:
+    """(French, Arabic, Arabic side is a dialect) sentences of the datasets not excluded."""
     if "flores" not in exclude:
         path = data_dir / "flores200-devtest-fr-ar" / "sentences.eng-fra-arb-ary.tsv.gz"
         for row in _read_tsv(path):
-            yield row["fra"], row["arb"]
+            yield row["fra"], row["arb"], False
     if "tico" not in exclude:
         path = data_dir / "tico19-test-fr-ar" / "sentences.eng-fra-ara.tsv.gz"
         for row in _read_tsv(path):
-            yield row["fra"], row["ara"]
+            yield row["fra"], row["ara"], False
     if "tatoeba" not in exclude:
         for path in sorted((data_dir / "tatoeba-test-ara-fra").glob("*.tsv")):
             for row in _read_tsv(path):
                 if not row["ara_variety"].endswith("_Latn"):
-                    yield row["fra"], row["ara"]
+                    yield row["fra"], row["ara"], row["ara_variety"] not in MSA
 
 
-def analyse_corpus(texts: Iterable[tuple[str, str]]) -> Corpus:
+def analyse_corpus(texts: Iterable[tuple[str, str, bool]]) -> Corpus:
     """Analyse each side; count the surface words behind each term (for display)."""
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
-    pairs = []
-    for fr, ar in texts:
+    pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    dialect: set[int] = set()
+    for fr, ar, spoken in texts:
         sides = []
         for text in (fr, ar):
             tokens = analyze(text)
@@ -104,8 +112,10 @@ def analyse_corpus(texts: Iterable[tuple[str, str]]) -> Corpus:
                 surfaces[tok.term][text[tok.start : tok.end].lower()] += 1
             sides.append(tuple(tok.term for tok in tokens))
         if sides[0] and sides[1]:
+            if spoken:
+                dialect.add(len(pairs))
             pairs.append((sides[0], sides[1]))
-    return Corpus(pairs, surfaces)
+    return Corpus(pairs, surfaces, dialect)
 
 
 def freedict_pairs(data_dir: Path) -> list[tuple[str, str, float]]:
@@ -305,7 +315,14 @@ def _train_direction(
             for s in set(single_curated) | set(freedict)
         }
     )
-    pairs = [SentencePair(*(p if forward else (p[1], p[0]))) for p in corpus.pairs]
+    # Into Arabic, only Modern Standard Arabic: the archive's language. A dialect
+    # sentence would teach combien → بشحال, a word no news dispatch uses; from
+    # Arabic, dialect words a reader may type are still learned.
+    pairs = [
+        SentencePair(*(p if forward else (p[1], p[0])))
+        for k, p in enumerate(corpus.pairs)
+        if not (forward and k in corpus.dialect)
+    ]
     for entry in entries:
         pairs.append(SentencePair(entry.terms(src), entry.terms(tgt), cfg.glossary_repeat))
     for s, row in freedict.items():
