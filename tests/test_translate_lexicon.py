@@ -296,3 +296,36 @@ def test_translations_into_arabic_are_learned_from_standard_arabic_only() -> Non
     from_arabic, _ = _train_direction("ar", [], corpus, [], BuildConfig())
     assert bechhal not in into_arabic.get(combien, {})
     assert combien in from_arabic.get(bechhal, {})
+
+
+@pytest.mark.parametrize(
+    ("infinitive", "participle"),
+    [
+        ("produire", "produit"),  # -uire → -uit: the stemmer keeps produir / produit apart
+        ("comprendre", "compris"),  # the prendre family, before the -endre rule
+        ("vendre", "vendu"),  # -endre → -endu
+        ("connaître", "connu"),  # -aître → -u, not naître's né
+        ("naître", "né"),
+        ("obtenir", "obtenu"),
+        ("découvrir", "découvert"),
+        ("pouvoir", "pu"),  # an exception the -voir rule would get wrong (pouvu)
+        ("annoncer", None),  # regular: annoncer and annoncé already meet on annonc
+    ],
+)
+def test_irregular_participles(infinitive: str, participle: str | None) -> None:
+    from search.translate.glossary import past_participle
+
+    assert past_participle(infinitive) == participle
+
+
+def test_glossary_infinitives_also_reach_their_participles() -> None:
+    from search.translate.glossary import with_participles
+
+    entries = with_participles(
+        parse_tsv(["produire\tأنتج\teconomy", "annoncer\tأعلن\tpolitics"], "glossary")
+    )
+    assert {(e.fr, e.ar) for e in entries} == {
+        ("produire", "أنتج"),
+        ("produit", "أنتج"),  # a dispatch says "a produit", never "produire"
+        ("annoncer", "أعلن"),
+    }

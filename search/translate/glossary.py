@@ -84,11 +84,84 @@ def parse_tsv(lines: Iterator[str] | list[str], source: Source) -> list[Entry]:
     return entries
 
 
+#: Irregular past participles by infinitive ending, longest ending first: (ending,
+#: participle ending). The French stemmer keeps them apart from their infinitive
+#: (produire → ``produir``, produit → ``produit``), so a glossary written with
+#: infinitives would never meet "a produit", "a été pris" in a dispatch.
+_PARTICIPLES: Final = (
+    ("prendre", "pris"),
+    ("mettre", "mis"),
+    ("cevoir", "çu"),
+    ("aître", "u"),
+    ("mourir", "mort"),
+    ("suivre", "suivi"),
+    ("vivre", "vécu"),
+    ("battre", "battu"),
+    ("crire", "crit"),
+    ("uire", "uit"),
+    ("eindre", "eint"),
+    ("aindre", "aint"),
+    ("oindre", "oint"),
+    ("enir", "enu"),
+    ("ouvrir", "ouvert"),
+    ("offrir", "offert"),
+    ("souffrir", "souffert"),
+    ("courir", "couru"),
+    ("endre", "endu"),
+    ("ondre", "ondu"),
+    ("erdre", "erdu"),
+    ("voir", "vu"),
+    ("croire", "cru"),
+)
+#: Infinitives the endings above would get wrong (pouvoir → pu, devoir → dû).
+_OWN_PARTICIPLES: Final = {
+    "naître": "né",
+    "dire": "dit",
+    "interdire": "interdit",
+    "prédire": "prédit",
+    "pouvoir": "pu",
+    "devoir": "dû",
+    "savoir": "su",
+    "vouloir": "voulu",
+    "valoir": "valu",
+    "avoir": "",
+    "émouvoir": "ému",
+    "promouvoir": "promu",
+}
+
+
+def past_participle(infinitive: str) -> str | None:
+    """The past participle of an irregular French infinitive, None for the others."""
+    if infinitive in _OWN_PARTICIPLES:
+        return _OWN_PARTICIPLES[infinitive] or None
+    for ending, participle in _PARTICIPLES:
+        if infinitive.endswith(ending) and len(infinitive) > len(ending) - 1:
+            return infinitive[: len(infinitive) - len(ending)] + participle
+    return None
+
+
+def with_participles(entries: list[Entry]) -> list[Entry]:
+    """``entries`` plus, for each single irregular infinitive, the same pair with its participle."""
+    out = list(entries)
+    for entry in entries:
+        if entry.source != "glossary" or " " in entry.fr or len(entry.fr_terms) != 1:
+            continue
+        participle = past_participle(entry.fr)
+        if not participle:
+            continue
+        tokens = analyze(participle, "fr")
+        if len(tokens) == 1 and tokens[0].term != entry.fr_terms[0]:
+            line = f"{participle}\t{entry.ar}\t{entry.category}"
+            out.extend(parse_tsv([line], "glossary"))
+    return out
+
+
 def load_entries(glossary: Path = GLOSSARY_PATH, gazetteer: Path = GAZETTEER_PATH) -> list[Entry]:
-    """Glossary entries followed by gazetteer entries."""
+    """Glossary entries (with the participles of irregular verbs), then gazetteer entries."""
     entries: list[Entry] = []
     files: tuple[tuple[Path, Source], ...] = ((glossary, "glossary"), (gazetteer, "gazetteer"))
     for path, source in files:
         with path.open(encoding="utf-8") as handle:
-            entries.extend(parse_tsv(list(handle), source))
+            parsed = parse_tsv(list(handle), source)
+        entries.extend(with_participles(parsed) if source == "glossary" else parsed)
     return entries
