@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from whoosh import query as wq
 
-from index import IndexStore, Manifest, Token
+from index import IndexMissingError, IndexStore, Manifest, Token
 from search import facets as fc
 from search.compile import compile_query
 from search.crosslang import CrossLanguage, default_cross_language
@@ -71,6 +71,23 @@ class SearchEngine:
                     old.retire()
             self._stamp = stamp
             return self._gen
+
+    def warm(self) -> None:
+        """Start loading, in the background, what the first queries would wait for.
+
+        The lexicon (about a second) and the current generation's name
+        vocabularies (built from the index's terms). Without an index yet, only
+        the lexicon: the vocabularies come with the first generation.
+        """
+        prepare = getattr(self.cross, "prepare", None)
+        if prepare is not None:
+            prepare()
+        try:
+            gen = self._generation()
+        except IndexMissingError:
+            return
+        for kind in ("fr", "ar"):
+            gen.vocabulary(kind)
 
     # -- search -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:

@@ -220,3 +220,31 @@ def test_name_vocabularies_hold_the_forms_names_are_matched_on(corpus_index: Pat
         assert "بشر" in arabic and "البشر" not in arabic  # بالبشر / البشر, article off
     finally:
         gen.retire()
+
+
+def test_the_server_loads_the_lexicon_and_vocabularies_before_the_first_query(
+    corpus_index: Path,
+) -> None:
+    """No query is sent: the first user must not wait a second for the lexicon."""
+    import time
+
+    from litestar.testing import TestClient
+
+    from search.crosslang import TranslatorAdapter
+    from web.app import create_app, services_of
+    from web.settings import Settings
+
+    settings = Settings.from_env({}, index_dir=corpus_index, corpus_dir=ROOT / "corpus")
+    app = create_app(settings)
+    engine = services_of(app).engine
+    assert isinstance(engine, SearchEngine) and isinstance(engine.cross, TranslatorAdapter)
+    assert not engine.cross.ready()  # nothing loaded by building the app
+    with TestClient(app=app):
+        deadline = time.monotonic() + 60
+        gen = engine._generation()
+        while time.monotonic() < deadline and not (
+            engine.cross.ready() and gen.vocabulary("fr") is not None
+        ):
+            time.sleep(0.05)
+        assert engine.cross.ready()
+        assert gen.vocabulary("fr") is not None and gen.vocabulary("ar") is not None

@@ -102,11 +102,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         exception_handlers={Exception: handle_exception},
         before_send=[add_security_headers],
         before_request=request_limits(settings.max_url_length, settings.max_body_size),
-        on_startup=[reindexer.start],
+        on_startup=[reindexer.start, lambda: _warm(engine)],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_size,
         debug=False,
     )
+
+
+def _warm(engine: Engine) -> None:
+    """Let the engine load its lexicon and vocabularies before the first query (if it can)."""
+    warm = getattr(engine, "warm", None)
+    if warm is not None:
+        warm()
 
 
 def services_of(app: Litestar) -> Services:
