@@ -242,9 +242,12 @@ def test_the_server_loads_the_lexicon_and_vocabularies_before_the_first_query(
     with TestClient(app=app):
         deadline = time.monotonic() + 60
         gen = engine._generation()
-        while time.monotonic() < deadline and not (
-            engine.cross.ready() and gen.vocabulary("fr") is not None
-        ):
+
+        def loaded() -> bool:
+            vocabularies = [gen.vocabulary(kind) for kind in ("fr", "ar")]
+            return engine.cross.ready() and all(v is not None for v in vocabularies)
+
+        while time.monotonic() < deadline and not loaded():
             time.sleep(0.05)
         assert engine.cross.ready()
         assert gen.vocabulary("fr") is not None and gen.vocabulary("ar") is not None
