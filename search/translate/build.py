@@ -210,9 +210,10 @@ def _cognate_rows(
             kept = [(t, n) for t, n in ranked if n / total >= cfg.cognate_min_share] or ranked[:1]
             kept_total = sum(n for _, n in kept)
             for t, n in kept:
-                seen = t in corpus.surfaces
-                other = displays.get(t) or french_vocabulary.get(t, t)
-                display = display_form(t, corpus.surfaces) if seen else other
+                if t in corpus.surfaces:
+                    display = display_form(t, corpus.surfaces)
+                else:  # a dictionary's spelling (Arabic) or a French headword
+                    display = displays.get(t) or french_vocabulary.get(t, t)
                 rows.append((src, term, t, round(n / kept_total, 4), "cognate", display))
     return rows
 

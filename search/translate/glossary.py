@@ -114,7 +114,7 @@ _PARTICIPLES: Final = (
     ("croire", "cru"),
 )
 #: Infinitives the endings above would get wrong (pouvoir → pu, devoir → dû).
-_OWN_PARTICIPLES: Final = {
+_OWN_PARTICIPLES: Final[dict[str, str | None]] = {
     "naître": "né",
     "dire": "dit",
     "interdire": "interdit",
@@ -124,7 +124,7 @@ _OWN_PARTICIPLES: Final = {
     "savoir": "su",
     "vouloir": "voulu",
     "valoir": "valu",
-    "avoir": "",
+    "avoir": None,  # eu: a function word, never a glossary translation
     "émouvoir": "ému",
     "promouvoir": "promu",
 }
@@ -133,9 +133,9 @@ _OWN_PARTICIPLES: Final = {
 def past_participle(infinitive: str) -> str | None:
     """The past participle of an irregular French infinitive, None for the others."""
     if infinitive in _OWN_PARTICIPLES:
-        return _OWN_PARTICIPLES[infinitive] or None
+        return _OWN_PARTICIPLES[infinitive]
     for ending, participle in _PARTICIPLES:
-        if infinitive.endswith(ending) and len(infinitive) > len(ending) - 1:
+        if infinitive.endswith(ending):
             return infinitive[: len(infinitive) - len(ending)] + participle
     return None
 

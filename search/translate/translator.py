@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from index import Token, arabic
-from index.analysis import analyze_word
+from index import Token, analyze_word, arabic
 from search.translate.glossary import load_entries
 from search.translate.lexicon import Lexicon, Translation, other_lang
 from search.translate.transliterate import NameMatcher
