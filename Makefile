@@ -8,15 +8,22 @@ INDEX   ?= var/index
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+NATIVE  := $(VENV)/fihris-native/.built
+NATIVE_SRC := index/text.py index/arabic.py index/french.py index/tokens.py
 
 .PHONY: install system-deps test index serve check bench clean faults
 
-install: $(STAMP)
+install: $(STAMP) $(NATIVE)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
+
+# The analysis compiled with mypyc into the venv (index/native.py), rebuilt when its
+# sources change. Without a C compiler the same analysis runs as Python, slower.
+$(NATIVE): $(STAMP) $(NATIVE_SRC)
+	$(BIN)/fihris native build && touch $@ || echo "compiled analysis unavailable: pure Python"
 
 # Debian packages the browser tests need (Chromium, its driver, fonts with Arabic glyphs).
 system-deps:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bench import data
 from bench.indexing import bench_analysis, bench_indexing
+from index import native
 
 
 def _table(results: dict[str, Any]) -> str:
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        # which analysis ran: the mypyc build of `make install`, or Python (and why)
+        "analysis_code": "compiled" if native.active() else f"pure Python: {native.reason}",
         "slice": {"saudinewsnet": min(args.snn, len(slice_docs)), "total": len(slice_docs)},
         "notes": notes,
         "benchmarks": {},

@@ -9,7 +9,14 @@ Public surface (everything else is internal)::
     IndexStore, Manifest                                        storage (generations, lock)
     build_index, update_index, RunStats                         build and incremental update
     FihrisError and its subclasses                              errors
+
+The rule modules run compiled when ``make install`` could build them
+(:mod:`index.native`); the package picks them here, before any is imported.
 """
+
+from index import native
+
+native.activate(__path__)
 
 from index.analysis import ANALYSIS_VERSION, Token, analyze, analyze_word, tokenize
 from index.build import RunStats, build_index, update_index

@@ -60,9 +60,14 @@ def split_scripts(surface: str) -> tuple[tuple[str, int, int], ...]:
 def chunk_words(chunk: str) -> list[tuple[str, int, int]]:
     """``list(iter_words(chunk))`` for a short piece of text, single words first.
 
-    A chunk that is one word of one script (most whitespace-separated pieces
-    of news text) costs one ``findall`` and two script tests.
+    A chunk of letters only is one word (every letter matches ``[^\\W_]``) and
+    needs no scan; another chunk that is one word of one script costs one
+    ``findall`` and two script tests.
     """
+    if chunk.isalpha():  # letters only: one word, no regex scan (most new chunks)
+        if chunk.isascii() or not (_ARABIC_RE.search(chunk) and _LATIN_RE.search(chunk)):
+            return [(chunk, 0, len(chunk))]
+        return list(split_scripts(chunk))
     words = surface_words(chunk)
     if len(words) == 1 and len(words[0]) == len(chunk):
         if _ARABIC_RE.search(chunk) and _LATIN_RE.search(chunk):

@@ -192,7 +192,7 @@ def _simplify(group: Group) -> Node:
 
 
 def _shift(tokens: list[Token], offset: int) -> tuple[Token, ...]:
-    return tuple(dataclasses.replace(t, start=t.start + offset, end=t.end + offset) for t in tokens)
+    return tuple(t.shifted(offset) for t in tokens)
 
 
 @lru_cache(maxsize=2048)

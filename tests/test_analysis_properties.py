@@ -131,3 +131,19 @@ def test_exact_form_reanalyses_to_the_same_term(word: str) -> None:
             continue
         again = analyze(tok.exact)
         assert [(t.term, t.script) for t in again] == [(tok.term, tok.script)], tok
+
+
+@SETTINGS
+@given(texts)
+def test_chunk_cache_splits_words_as_the_full_scan(text: str) -> None:
+    # the chunk path (split on whitespace, letters-only shortcut) must find the
+    # words and offsets the regex scan of the whole text finds
+    from index.text import chunk_words, iter_words
+
+    found: list[tuple[str, int, int]] = []
+    end = 0
+    for chunk in text.split():
+        start = text.find(chunk, end)
+        end = start + len(chunk)
+        found.extend((w, start + lo, start + hi) for w, lo, hi in chunk_words(chunk))
+    assert found == list(iter_words(text))

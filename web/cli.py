@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -128,7 +128,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                [{**asdict(t), "surface": text[t.start : t.end]} for t in tokens],
+                [{**t.asdict(), "surface": text[t.start : t.end]} for t in tokens],
                 ensure_ascii=False,
                 indent=2,
             )
@@ -230,6 +230,23 @@ def cmd_lexicon(args: argparse.Namespace) -> int:
     return main_build(["--data", str(args.data), *args.options])
 
 
+def cmd_native(args: argparse.Namespace) -> int:
+    from index import native
+
+    if args.action == "build":
+        try:
+            print(native.build(force=args.force))
+        except (RuntimeError, OSError) as exc:
+            print(
+                f"fihris: {exc}\nthe analysis runs as pure Python (same results, slower)",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        return EXIT_OK
+    print("compiled" if native.active() else f"pure Python: {native.reason}")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from search.translate.evaluate import main_eval
 
@@ -307,6 +324,11 @@ def _parser() -> argparse.ArgumentParser:
     lex.add_argument("--data", type=Path, default=shared)
     lex.add_argument("options", nargs=argparse.REMAINDER, help="--out FILE, --exclude DATASET")
     lex.set_defaults(func=cmd_lexicon)
+
+    nat = sub.add_parser("native", help="compile the analysis with mypyc, or say which one runs")
+    nat.add_argument("action", choices=["build", "status"])
+    nat.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    nat.set_defaults(func=cmd_native)
 
     ev = sub.add_parser("eval", help="evaluate cross-language retrieval")
     ev.add_argument("what", choices=["clir"])
