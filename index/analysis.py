@@ -55,20 +55,31 @@ __all__ = [
 RULE_MODULES: Final = ("text.py", "arabic.py", "french.py", "tokens.py", "analysis.py", "fields.py")
 
 
-def _rules_version() -> str:
-    """A digest of the rule modules: any change to their code changes the index format.
+def rules_digest(folder: Path) -> str:
+    """A digest of the rule modules in ``folder``: a change to their code changes the index.
 
-    The digest is of the syntax tree, not the bytes: reformatting or editing a
-    comment does not force a rebuild of every index and of the lexicon.
+    The digest is of the syntax tree without docstrings, not the bytes:
+    reformatting, editing a comment or a docstring does not force a rebuild of
+    every index and of the lexicon.
     """
     digest = hashlib.sha256()
     for name in RULE_MODULES:
-        tree = ast.parse((Path(__file__).parent / name).read_text("utf-8"))
+        tree = ast.parse((folder / name).read_text("utf-8"))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (
+                isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                del body[0]
         digest.update(ast.dump(tree, annotate_fields=False).encode("utf-8"))
     return digest.hexdigest()[:12]
 
 
-ANALYSIS_VERSION: Final = f"1-{_rules_version()}"
+ANALYSIS_VERSION: Final = f"1-{rules_digest(Path(__file__).parent)}"
 
 
 class WordTokenizer(Tokenizer):  # type: ignore[misc]

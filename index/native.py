@@ -1,7 +1,7 @@
 """The compiled analysis: the hot rule modules built with mypyc, used only while they match.
 
 Analysis is all of ``analyze`` and most of indexing, and it is plain typed
-Python: mypyc compiles these modules to C unchanged and they run about 1.6
+Python: mypyc compiles these modules to C unchanged and they run about 1.7
 times faster (``fihris native status`` and ``make bench`` say which ran). :func:`build` writes the
 compiled modules into the environment, beside the interpreter they were
 built for, never into the source tree, together with a copy of the sources

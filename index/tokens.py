@@ -2,7 +2,7 @@
 
 Every text indexed or searched goes through here, word after word, so this
 module is compiled with mypyc when it can be (:mod:`index.native`): the same
-code, typed strictly, runs about 1.6 times faster as C. Keep it free of
+code, typed strictly, runs about 1.7 times faster as C. Keep it free of
 Whoosh classes (a compiled class cannot be pickled into an index schema,
 which is why the analyzers live in :mod:`index.analysis`) and of anything
 mypyc cannot compile.

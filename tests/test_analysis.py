@@ -8,6 +8,8 @@ quoting the seed dispatches (``corpus/000_*`` and ``corpus/001_*``) say so.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from index import Token, analyze, tokenize
@@ -423,3 +425,29 @@ def test_seed_dispatches_share_key_terms() -> None:
     assert {"اتجار", "بشر", "مكافح", "اطفال", "طفل", "امم", "برلمان", "2030"} <= ar
     assert not fr & {"de", "la", "des", "le", "les", "et"}
     assert not ar & {"في", "من", "على", "علي", "الي"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changes"),
+    [
+        # a docstring or a comment is not the rules: indexes and the lexicon stay valid
+        ('"""Arabic language rules', '"""Arabic rules, reworded', False),
+        ("import re\n", "import re  # regular expressions\n", False),
+        # a changed rule changes the version: every index and the lexicon are rebuilt
+        ("import re\n", "import re\nEXTRA = 1\n", True),
+    ],
+)
+def test_analysis_version_follows_the_rules_not_their_prose(
+    tmp_path: Path, old: str, new: str, changes: bool
+) -> None:
+    from index.analysis import RULE_MODULES, rules_digest
+
+    source = Path(__file__).resolve().parents[1] / "index"
+    for name in RULE_MODULES:
+        (tmp_path / name).write_text((source / name).read_text("utf-8"), "utf-8")
+    before = rules_digest(tmp_path)
+    arabic = tmp_path / "arabic.py"
+    text = arabic.read_text("utf-8")
+    assert old in text
+    arabic.write_text(text.replace(old, new, 1), "utf-8")
+    assert (rules_digest(tmp_path) != before) is changes
