@@ -107,3 +107,26 @@ def test_errors_are_one_clear_line(args: tuple[str, ...], status: int, message: 
     result = run(*args)
     assert result.returncode == status, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "traite des êtres humains"),  # readable list, many lines
+        ("search", "--json", "الاتجار بالبشر"),  # JSON, one long document
+        ("analyze", "traite des êtres humains " * 400),  # a table longer than a pipe buffer
+    ],
+)
+def test_output_piped_into_head_ends_quietly(index_dir: Path, args: tuple[str, ...]) -> None:
+    # `fihris search … | head -1`: the reader closes the pipe early; no traceback
+    extra = ("--index", str(index_dir)) if args[0] == "search" else ()
+    command = [sys.executable, "-m", "web.cli", args[0], *extra, *args[1:]]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "Error" not in err, err
