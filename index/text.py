@@ -64,11 +64,8 @@ def chunk_words(chunk: str) -> list[tuple[str, int, int]]:
     needs no scan; another chunk that is one word of one script costs one
     ``findall`` and two script tests.
     """
-    if chunk.isalpha():  # letters only: one word, no regex scan (most new chunks)
-        if chunk.isascii() or not (_ARABIC_RE.search(chunk) and _LATIN_RE.search(chunk)):
-            return [(chunk, 0, len(chunk))]
-        return list(split_scripts(chunk))
-    words = surface_words(chunk)
+    # letters only: one word, no regex scan (most new chunks)
+    words = [chunk] if chunk.isalpha() else surface_words(chunk)
     if len(words) == 1 and len(words[0]) == len(chunk):
         if _ARABIC_RE.search(chunk) and _LATIN_RE.search(chunk):
             return list(split_scripts(chunk))
