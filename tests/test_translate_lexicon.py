@@ -227,6 +227,50 @@ def test_names_meet_the_target_vocabulary_forms(
 
 
 @pytest.mark.parametrize(
+    ("name", "vocabulary", "term"),
+    [
+        # the light stemmer takes ون and ي off foreign names as if they were endings
+        ("إديسون", {"edison": 1, "des": 90}, "edison"),
+        ("بيري", {"perry": 1, "peur": 3}, "perry"),
+        # proclitics come off (و + Pryce), one split at a time
+        ("وبرايس", {"pryce": 1}, "pryc"),
+    ],
+)
+def test_arabic_names_are_matched_by_their_whole_form(
+    name: str, vocabulary: dict[str, int], term: str
+) -> None:
+    empty = Lexicon.from_rows([])
+    words = QueryTranslator(empty).translate(tokenize(name), "fr", vocabulary, name)
+    assert words[0].translations[0].term == term
+
+
+def test_a_word_only_model1_translates_is_also_matched_as_a_name() -> None:
+    # Model 1 saw إديسون in three sentences about Addis Abeba
+    rows = [("ar", _term("إديسون"), "addis", 1.0, "model1", "addis")]
+    words = QueryTranslator(Lexicon.from_rows(rows)).translate(
+        tokenize("إديسون"), "fr", {"edison": 1}, "إديسون"
+    )
+    assert {"edison", "addis"} == {tr.term for tr in words[0].translations}
+
+
+@pytest.mark.parametrize(
+    ("arabic", "name", "is_name"),
+    [
+        ("العمر", "omar", False),  # "the age": shares the stem عمر with Omar
+        ("الخميس", "khemisset", False),  # Thursday, stem of الخميسات
+        ("عمر", "omar", True),  # the name itself
+        ("بالمغرب", "maroc", True),  # ب + المغرب: the gazetteer form behind a proclitic
+    ],
+)
+def test_arabic_names_come_from_whole_forms_not_shared_stems(
+    committed: Lexicon, arabic: str, name: str, is_name: bool
+) -> None:
+    words = QueryTranslator(committed).translate(tokenize(arabic), "fr", None, arabic)
+    terms = {tr.term for tr in words[0].translations}
+    assert (name in terms) == is_name, terms
+
+
+@pytest.mark.parametrize(
     ("french", "arabic"),
     [
         ("détection", {"كشف"}),  # detection → كشف: the French word's own term

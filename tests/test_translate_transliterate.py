@@ -37,3 +37,29 @@ def test_same_skeleton(latin: str, arabic: str) -> None:
 def test_candidates(word: str, expected: str | None) -> None:
     found = NameMatcher(VOCAB_AR).candidates(word, limit=1)
     assert (found[0].term if found else None) == expected
+
+
+#: French vocabulary forms of names from FLORES-200 whose Arabic spelling the
+#: French reading of the Latin letters missed, and common words that look alike.
+VOCAB_FR = {
+    "gingrich": 1, "bachmann": 1, "liggins": 1, "lignes": 4, "newt": 1, "net": 3,
+    "bichkek": 1, "chambers": 1, "mal": 6, "mol": 2, "chirac": 1,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("arabic", "expected"),
+    [
+        ("جينجريتش", "gingrich"),  # تش is the ch of Gingrich
+        ("باكمان", "bachmann"),  # German ch is a k
+        ("ليغينز", "liggins"),  # English gg before i stays hard
+        ("نيوت", "newt"),  # w is و: newt, not "net"
+        ("بيشكك", "bichkek"),  # كك is written once, kek twice: collapsed keys meet
+        ("تشامبرز", "chambers"),
+        ("شيراك", "chirac"),  # the French reading still comes first
+        ("معملي", None),  # collapsed to two consonants (ml): only near-identical matches
+    ],
+)
+def test_names_in_several_readings(arabic: str, expected: str | None) -> None:
+    found = NameMatcher(VOCAB_FR).candidates(arabic, limit=1)
+    assert (found[0].term if found else None) == expected

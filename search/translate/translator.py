@@ -6,11 +6,13 @@ Why this order of lookups, per word:
    instead of "traite" → علاج ("traitement" shares the stem);
 2. names by their EXACT form in the gazetteer — stemming would turn a name into
    an unrelated common word before translation (``Marche`` → ``march``); a
-   French name that is also a common word (Pierre/pierre) only when capitalised;
+   French name that is also a common word (Pierre/pierre) only when capitalised,
+   an Arabic one with its proclitics taken off (بالمغرب → المغرب), and the
+   names an Arabic stem merely shares (العمر "age" → عمر "Omar") never;
 3. the lexicon by the analysed term, then (Arabic) with clitics and verb
    affixes stripped (``وسيعلنون`` → ``اعلن``);
-4. transliteration against the target vocabulary for capitalised words and for
-   words with no translation;
+4. transliteration against the target vocabulary for capitalised words, for
+   words with no translation, and for Arabic words only Model 1 translates;
 5. otherwise the word is kept as is (numbers, names written alike in both
    scripts' documents, e.g. ``COVID-19``).
 """
@@ -25,7 +27,7 @@ from typing import Final
 from index import Token, analyze_word, arabic
 from search.translate.glossary import load_entries
 from search.translate.lexicon import Lexicon, Translation, other_lang
-from search.translate.transliterate import NameMatcher
+from search.translate.transliterate import Candidate, NameMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,12 @@ class WordTranslation:
                 for tr in self.translations
             ],
         }
+
+
+def _gazetteer_only(tr: Translation) -> bool:
+    """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
+    parts = set(tr.provenance.split("+"))
+    return "gazetteer" in parts and not parts & {"glossary", "freedict"}
 
 
 #: Function words the index keeps (its stop list is short) but that have no
@@ -251,22 +259,34 @@ class QueryTranslator:
         acronym = len(surface) >= 2 and surface.isupper() and surface.isascii()
         stemmed_away = acronym and tok.term != tok.exact
         found = [] if stemmed_away else self.lexicon.translations(tok.term, src)
-        # A name that is also a common word (Pierre/pierre, Vienne/vienne) is a
-        # name only when written with a capital; Arabic has no capitals.
-        if (src, tok.exact) in gazetteer and (
-            capitalised or src == "ar" or text is None or not found
-        ):
+        if src == "ar":
+            # Arabic has no capitals: a word is a name when one of its forms
+            # without proclitics is a gazetteer name (بالمغرب → المغرب). Otherwise
+            # the names its stem shares are dropped: the article and endings the
+            # stemmer takes off make العمر (age) the stem of عمر (Omar), الخميس
+            # (Thursday) that of الخميسات (Khémisset), داخل that of الداخلة.
+            forms = arabic_name_forms(tok.exact, article=False)
+            named = next((gazetteer[("ar", f)] for f in forms if ("ar", f) in gazetteer), None)
+            if named is not None:
+                return 1, _word([tok], text, named)
+            found = [tr for tr in found if not _gazetteer_only(tr)] or found
+        # A French name that is also a common word (Pierre/pierre, Vienne/vienne)
+        # is a name only when written with a capital.
+        if (src, tok.exact) in gazetteer and (capitalised or text is None or not found):
             return 1, _word([tok], text, gazetteer[(src, tok.exact)])
         if not found and self.backoff and src == "ar":
             found = self._backoff(tok.exact, vocabulary)
         names: list[Translation] = []
-        if vocabulary is not None and (capitalised or not found):
-            word = tok.term if src == "ar" else tok.exact
+        # Arabic has no capitals either to tell a name: one Model 1 alone
+        # translates (إديسون → Addis Abeba, learned from three sentences) is also
+        # matched as a name, and the two are merged.
+        learned_only = src == "ar" and all(tr.provenance == "model1" for tr in found)
+        if vocabulary is not None and (capitalised or not found or learned_only):
             names = [
                 Translation(
                     _index_term(target_lang, c.term), 1.0 - c.distance, "transliteration", c.term
                 )
-                for c in self._matcher(vocabulary).candidates(word)
+                for c in self._names(tok, src, vocabulary)
             ]
         if names and found:
             share = self.name_share
@@ -278,6 +298,24 @@ class QueryTranslator:
         if found:
             return 1, _word([tok], text, found)
         return 1, _kept(tok, text)
+
+    def _names(self, tok: Token, src: str, vocabulary: Mapping[str, int]) -> list[Candidate]:
+        """Target words that may spell the name ``tok``, best first.
+
+        An Arabic word is matched by its stem and by its whole form with only
+        the proclitics and the article taken off: the light stemmer cuts what
+        looks like an ending off a foreign name (إديسون → اديس, بيري → بير).
+        """
+        matcher = self._matcher(vocabulary)
+        if src != "ar":
+            return matcher.candidates(tok.exact)
+        best: dict[str, Candidate] = {}
+        for form in dict.fromkeys((*arabic_name_forms(tok.exact), tok.term)):
+            for c in matcher.candidates(form):
+                if c.term not in best or c.distance < best[c.term].distance:
+                    best[c.term] = c
+        ranked = sorted(best.values(), key=lambda c: (round(c.distance, 2), -c.df, c.term))
+        return ranked[:2]
 
     def _backoff(self, exact: str, vocabulary: Mapping[str, int] | None) -> list[Translation]:
         """Translations of the first lexicon key reached by stripping Arabic clitics.
@@ -291,6 +329,29 @@ class QueryTranslator:
             if found:
                 return found
         return []
+
+
+def arabic_name_forms(exact: str, *, article: bool = True) -> list[str]:
+    """A normalised Arabic word with and without its proclitics (and article), nothing else cut.
+
+    Every split is kept (بيري may be بـ + يري or the name Perry): the name
+    matcher keeps the form closest to a target word. ``article=False`` keeps
+    the article, as the gazetteer writes names (المغرب, but عمر is never العمر);
+    لل is then read as ل + ال (للمغرب → المغرب).
+    """
+    heads = [exact]
+    if len(exact) >= 4 and exact[0] in "وف":
+        heads.append(exact[1:])
+    for head in list(heads):
+        if head.startswith("لل") and len(head) >= 4:
+            heads.append("ا" + head[1:] if not article else head[2:])
+        elif len(head) >= 4 and head[0] in "بلك":
+            heads.append(head[1:])
+    if article:
+        for head in list(heads):
+            if len(head) >= 4 and head.startswith("ال"):
+                heads.append(head[2:])
+    return list(dict.fromkeys(heads))
 
 
 def arabic_variants(exact: str) -> list[str]:

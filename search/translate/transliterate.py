@@ -44,8 +44,8 @@ _FR_DIGRAPHS: Final = (
 _FR_SOFT_C: Final = re.compile(r"c(?=[eiy])")
 _FR_SOFT_G: Final = re.compile(r"g(?=[eiy])")
 _FR_MAP: Final = str.maketrans(
-    {"c": "k", "q": "k", "x": "ks", "v": "f", "p": "b", "e": "i", "y": "i", "o": "u"}
-)  # vowels to Arabic's three classes: Kennedy ≈ kinidi ≈ كينيدي
+    {"c": "k", "q": "k", "x": "ks", "v": "f", "p": "b", "e": "i", "y": "i", "o": "u", "w": "u"}
+)  # vowels to Arabic's three classes: Kennedy ≈ kinidi ≈ كينيدي; w is و (Newt ≈ نيوت)
 _VOWELS: Final = frozenset("aeiouyhw'")
 
 _AR_MAP: Final = {
@@ -61,30 +61,76 @@ def _collapse(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
 
-def latin_spelling(word: str) -> str:
-    """A Latin word in the shared alphabet, vowels kept (``kadhafi`` → ``kadafi``)."""
+def latin_spelling(word: str, *, ch: str = "c", soft_g: bool = True) -> str:
+    """A Latin word in the shared alphabet, vowels kept (``kadhafi`` → ``kadafi``).
+
+    ``ch`` and ``soft_g`` choose how two ambiguous spellings are read: the
+    French way by default (Chirac → ش, Gilles → ج), the English or German way
+    with ``ch="k"`` (Bachmann → باكمان) and ``soft_g=False`` (Liggins → ليغينز).
+    """
     w = word.lower()
     for pattern, repl in _FR_DIGRAPHS:
+        if pattern == "ch" and ch != "c":
+            repl = ch
         w = w.replace(pattern, repl.upper())  # upper case = already mapped
     w = _FR_SOFT_C.sub("s", w)
-    w = _FR_SOFT_G.sub("j", w)
+    if soft_g:
+        w = _FR_SOFT_G.sub("j", w)
     w = w.translate(_FR_MAP).lower()
     return _collapse("".join(ch for ch in w if ch.isalpha()))
 
 
+def latin_spellings(word: str) -> tuple[str, ...]:
+    """Every reading of a Latin word, the French one first (see :func:`latin_spelling`).
+
+    Why several: the archive's names come from every language, and French text
+    keeps their original spelling (Bachmann, Liggins, Gingrich), while Arabic
+    writes what is heard (باكمان, ليغينز, جينجريتش).
+    """
+    readings = [latin_spelling(word)]
+    for variant in (latin_spelling(word, ch="k"), latin_spelling(word, soft_g=False)):
+        if variant not in readings:
+            readings.append(variant)
+    return tuple(readings)
+
+
 def arabic_spelling(word: str) -> str:
-    """An Arabic word in the shared alphabet; long vowels as a/u/i."""
-    return _collapse("".join(_AR_MAP.get(ch, "") for ch in word))
+    """An Arabic word in the shared alphabet; long vowels as a/u/i; تش read as ch."""
+    return _collapse("".join(_AR_MAP.get(ch, "") for ch in word.replace("تش", "ش")))
 
 
 def spelling(word: str) -> str:
-    """The shared-alphabet spelling of a word in either script."""
+    """The shared-alphabet spelling of a word in either script (French reading for Latin)."""
     return arabic_spelling(word) if is_arabic(word) else latin_spelling(word)
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """Every shared-alphabet reading of a word (one for Arabic, see :func:`latin_spellings`)."""
+    return (arabic_spelling(word),) if is_arabic(word) else latin_spellings(word)
+
+
+def _consonants(spelled: str) -> str:
+    return "".join(ch for ch in spelled if ch not in _VOWELS).replace("z", "s")
 
 
 def skeleton(word: str) -> str:
     """Consonants only (s and z merged): what two spellings of one name share."""
-    return "".join(ch for ch in spelling(word) if ch not in _VOWELS).replace("z", "s")
+    return _consonants(spelling(word))
+
+
+def _keys(spelled: str) -> list[str]:
+    """Lookup keys of one reading: its skeleton, the same with doubles collapsed
+    (Bichkek's ``bckk`` meets بيشكك's ``bck``), and one-consonant wildcards from five up."""
+    skel = _consonants(spelled)
+    if len(skel) < 2:
+        return []
+    keys = [skel]
+    collapsed = _collapse(skel)
+    if len(collapsed) >= 2 and collapsed != skel:
+        keys.append(collapsed)
+    if len(skel) >= 5:
+        keys += [skel[:i] + "*" + skel[i + 1 :] for i in range(len(skel))]
+    return keys
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -112,39 +158,33 @@ class NameMatcher:
 
     def __init__(self, vocabulary: Mapping[str, int], min_df: int = 1) -> None:
         self._vocabulary = vocabulary
-        self._by_skeleton: dict[str, list[str]] = defaultdict(list)
+        self._by_key: dict[str, list[str]] = defaultdict(list)
         for term, df in vocabulary.items():
             if df >= min_df:
-                skel = skeleton(term)
-                if len(skel) >= 2:
-                    self._by_skeleton[skel].append(term)
-                    if len(skel) >= 5:
-                        for i in range(len(skel)):
-                            self._by_skeleton[skel[:i] + "*" + skel[i + 1 :]].append(term)
+                for key in dict.fromkeys(k for s in spellings(term) for k in _keys(s)):
+                    self._by_key[key].append(term)
 
     def candidates(self, word: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
         """Vocabulary terms spelling ``word`` in the other script, best first.
 
-        Two-consonant skeletons (John, Emma) only match a near-identical
-        vowel-aware spelling (distance ≤ 0.34).
+        The distance is the smallest over the readings of the two words.
+        Two-consonant keys (John, Emma, and a collapsed ``mml``) only match a
+        near-identical vowel-aware spelling (distance ≤ 0.34).
         """
-        skel = skeleton(word)
-        if len(skel) < 2:
-            return []
-        if len(skel) == 2:
-            max_distance = min(max_distance, 0.34)
-        keys = [skel]
-        if len(skel) >= 5:
-            keys += [skel[:i] + "*" + skel[i + 1 :] for i in range(len(skel))]
-        source = spelling(word)
         found: dict[str, Candidate] = {}
-        for key in keys:
-            for term in self._by_skeleton.get(key, ()):
-                if term in found or is_arabic(term) == is_arabic(word):
-                    continue
-                target = spelling(term)
-                dist = edit_distance(source, target) / max(len(source), len(target))
-                if dist <= max_distance:
-                    found[term] = Candidate(term, dist, self._vocabulary.get(term, 0))
+        arabic = is_arabic(word)
+        for source in spellings(word):
+            for key in _keys(source):
+                bound = min(max_distance, 0.34) if len(key) == 2 else max_distance
+                for term in self._by_key.get(key, ()):
+                    if is_arabic(term) == arabic:
+                        continue
+                    dist = min(
+                        edit_distance(source, target) / max(len(source), len(target))
+                        for target in spellings(term)
+                    )
+                    known = found.get(term)
+                    if dist <= bound and (known is None or dist < known.distance):
+                        found[term] = Candidate(term, dist, self._vocabulary.get(term, 0))
         ranked = sorted(found.values(), key=lambda c: (round(c.distance, 2), -c.df, c.term))
         return ranked[:limit]
