@@ -77,6 +77,9 @@ class WordTranslation:
         }
 
 
+FUNC = True
+
+
 def _gazetteer_only(tr: Translation) -> bool:
     """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
     parts = set(tr.provenance.split("+"))
@@ -97,6 +100,20 @@ UNTRANSLATABLE: Final = frozenset(
     environ surtout
     عندما يمكن حول فقط جدا كذلك وكذلك لذلك لذا ولكن لكنه بينما حين بعض جميع عدم اكثر اقل
     حاليا مما وفقا خلال نفس احد اخري اخر تم يتم قال وقال سوف عما
+    """.split()
+)
+
+#: Arabic function words by whole paradigm, where the index's stop list has only
+#: the commonest forms: كان and ليس conjugated (سيكون, يكن), قام as the light verb of
+#: قام بـ ("carried out"), and the prepositions with their attached pronouns
+#: (لديهم, علينا, معها). Model 1 spreads each over whatever co-occurs with it.
+FUNCTION_PARADIGMS: Final = frozenset(
+    """
+    كنت كنا كانا كانتا يكونوا تكونوا نكون اكون سيكون ستكون سيكونون يكونون يكن تكن نكن اكن
+    ليسوا لست لسنا قام قامت قاموا يقوم تقوم يقومون تقومون نقوم اقوم
+    لديه لديها لدينا لديكم لديهم لديهما لديك عنده عندها عندهم عندنا عندي عندك عندكم عندهما
+    لي لك لنا لكم لهما بي بك بنا بكم بهم منهم منا مني منك منكم فيهم فينا فيك فيكم
+    عليهم علينا عليك عليكم اليهم الينا اليك عنهم عنا معها معهم معنا معك
     """.split()
 )
 
@@ -130,7 +147,7 @@ def _function_word(exact: str) -> bool:
     (for each), بما and كذلك reach the translator, where Model 1 spreads them
     over whatever co-occurs with them.
     """
-    if exact in UNTRANSLATABLE:
+    if exact in UNTRANSLATABLE or (FUNC and exact in FUNCTION_PARADIGMS):
         return True
     return (
         len(exact) > 2
