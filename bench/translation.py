@@ -7,8 +7,9 @@ clauses) with the vocabularies of the benchmark slice. Why separately from
 ``bench.searching``: there the cost shows only as the difference of two p95s of
 whole searches (noisy, and it includes evaluating the extra terms); here it is
 the translation step alone, query by query. The first call (lexicon load, name
-matcher construction) is reported apart as ``first_call_ms``: a server pays it
-once, at its first cross-language query.
+matcher construction) is reported apart as ``first_call_ms``: a server does
+both in the background, at startup and as each index generation's vocabularies
+are built (``SearchEngine.warm``, ``Generation``), so no query pays it.
 """
 
 from __future__ import annotations

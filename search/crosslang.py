@@ -105,6 +105,12 @@ class TranslatorAdapter:
         """
         threading.Thread(target=self._get, name="fihris-lexicon", daemon=True).start()
 
+    def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
+        """Index ``vocabulary`` for name matching now (the engine calls it off the query path)."""
+        prepare = getattr(self._get(), "prepare_names", None)
+        if prepare is not None:
+            prepare(vocabulary)
+
     def ready(self) -> bool:
         """True once the lexicon is loaded."""
         return self._translator is not None

@@ -65,7 +65,9 @@ class SearchEngine:
                 return self._gen
             name = self.store.current_name()
             if self._gen is None or name != self._gen.name:
-                new = Generation(self.store)  # raises IndexMissingError without an index
+                # raises IndexMissingError without an index; the translator indexes
+                # each name vocabulary as the generation builds it, off the query path
+                new = Generation(self.store, getattr(self.cross, "prepare_names", None))
                 old, self._gen = self._gen, new
                 if old is not None:
                     old.retire()

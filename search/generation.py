@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from index import IndexStore
@@ -31,8 +31,13 @@ _SCAN_EXPANSION: Final = 5000
 class Generation:
     """One published generation: its searchers, column arrays and caches."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        prepare_names: Callable[[Mapping[str, int]], None] | None = None,
+    ) -> None:
         self.index, self.manifest = store.open()
+        self._prepare_names = prepare_names
         self.name = f"gen-{self.manifest.generation:06d}"
         first = self.index.searcher()
         self._free: list[Any] = [first]
@@ -119,6 +124,7 @@ class Generation:
         of one script for the translator's name matching, keyed as
         ``search.translate.translator.name_form`` says: French exact forms (the
         stemmer truncates names), Arabic stemmed terms (the article comes off).
+        A name vocabulary is published once ``prepare_names`` has indexed it.
         """
         with self._vocab_lock:
             if kind in self._vocab:
@@ -140,6 +146,10 @@ class Generation:
             from index.text import is_arabic
 
             value = {t: 1 for t in terms if is_arabic(t) == (kind == "ar")}
+            if self._prepare_names is not None:
+                # the translator's name index over these words (a second or two
+                # on 100,000 words), built here so that no query waits for it
+                self._prepare_names(value)
         with self._vocab_lock:
             self._vocab[kind] = value
 

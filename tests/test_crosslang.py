@@ -225,7 +225,7 @@ def test_name_vocabularies_hold_the_forms_names_are_matched_on(corpus_index: Pat
 def test_the_server_loads_the_lexicon_and_vocabularies_before_the_first_query(
     corpus_index: Path,
 ) -> None:
-    """No query is sent: the first user must not wait a second for the lexicon."""
+    """No query is sent: the first user must not wait for the lexicon or the name indexes."""
     import time
 
     from litestar.testing import TestClient
@@ -251,3 +251,6 @@ def test_the_server_loads_the_lexicon_and_vocabularies_before_the_first_query(
             time.sleep(0.05)
         assert engine.cross.ready()
         assert gen.vocabulary("fr") is not None and gen.vocabulary("ar") is not None
+        # the name indexes (a second or two on a large archive) are built with them
+        translator = engine.cross._get()
+        assert all(translator.names_prepared(gen.vocabulary(kind)) for kind in ("fr", "ar"))

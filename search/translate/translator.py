@@ -19,6 +19,7 @@ Why this order of lookups, per word:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -202,14 +203,27 @@ class QueryTranslator:
         self.name_share = name_share
         self.backoff = backoff
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
+        self._lock = threading.Lock()  # the engine prepares matchers in background threads
+
+    def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
+        """Build the name index of ``vocabulary`` ahead of the first query that needs it."""
+        self._matcher(vocabulary)
+
+    def names_prepared(self, vocabulary: Mapping[str, int]) -> bool:
+        """True when the name index of ``vocabulary`` is built (no query will build it)."""
+        with self._lock:
+            cached = self._matchers.get(id(vocabulary))
+        return cached is not None and cached[0] is vocabulary
 
     def _matcher(self, vocabulary: Mapping[str, int]) -> NameMatcher:
-        cached = self._matchers.get(id(vocabulary))
+        with self._lock:
+            cached = self._matchers.get(id(vocabulary))
         if cached is None or cached[0] is not vocabulary:
             cached = (vocabulary, NameMatcher(vocabulary))
-            if len(self._matchers) >= 2:  # one per target language; drop the oldest
-                self._matchers.pop(next(iter(self._matchers)))
-            self._matchers[id(vocabulary)] = cached
+            with self._lock:
+                if len(self._matchers) >= 2:  # one per target language; drop the oldest
+                    self._matchers.pop(next(iter(self._matchers)))
+                self._matchers[id(vocabulary)] = cached
         return cached[1]
 
     def translate(

@@ -57,8 +57,21 @@ _AR_MAP: Final = {
 }  # fmt: skip
 
 
+_DOUBLES: Final = re.compile(r"(.)\1+")
+
+
+class _DropOthers(dict[int, str]):
+    """A ``str.translate`` table that drops every character it does not map."""
+
+    def __missing__(self, code: int) -> None:
+        return None
+
+
+_AR_TABLE: Final = _DropOthers({ord(ch): latin for ch, latin in _AR_MAP.items() if latin})
+
+
 def _collapse(text: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", text)
+    return _DOUBLES.sub(r"\1", text)
 
 
 def latin_spelling(word: str, *, ch: str = "c", soft_g: bool = True) -> str:
@@ -96,7 +109,7 @@ def latin_spellings(word: str) -> tuple[str, ...]:
 
 def arabic_spelling(word: str) -> str:
     """An Arabic word in the shared alphabet; long vowels as a/u/i; تش read as ch."""
-    return _collapse("".join(_AR_MAP.get(ch, "") for ch in word.replace("تش", "ش")))
+    return _collapse(word.replace("تش", "ش").translate(_AR_TABLE))
 
 
 def spelling(word: str) -> str:
@@ -109,8 +122,11 @@ def spellings(word: str) -> tuple[str, ...]:
     return (arabic_spelling(word),) if is_arabic(word) else latin_spellings(word)
 
 
+_NO_VOWELS: Final = str.maketrans("z", "s", "".join(_VOWELS))
+
+
 def _consonants(spelled: str) -> str:
-    return "".join(ch for ch in spelled if ch not in _VOWELS).replace("z", "s")
+    return spelled.translate(_NO_VOWELS)
 
 
 def skeleton(word: str) -> str:
