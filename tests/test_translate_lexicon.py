@@ -196,10 +196,22 @@ def test_broken_plurals_share_the_french_key(committed: Lexicon) -> None:
         ("سوف", False),  # the future particle
         ("بيت", True),  # ب is a letter of the word (house): يت is no function word
         ("كتاب", True),  # ك is a letter of the word (book)
+        ("سيكون", False),  # كان conjugated: "will be", which the stop list lacks
+        ("لديهم", False),  # لدى with a pronoun: "they have"
+        ("قامت", False),  # قام بـ, the light verb ("carried out")
+        ("قيام", True),  # its noun (the carrying out, the founding) is translated
     ],
 )
-def test_function_words_behind_proclitics_are_not_translated(text: str, translated: bool) -> None:
-    keys = ("كل", "هذه", "بعض", "سوف", "بيت", "كتاب")
+def test_function_words_are_not_translated(text: str, translated: bool) -> None:
+    keys = (
+        "كل",
+        "هذه",
+        "بعض",
+        "سوف",
+        "بيت",
+        "كتاب",
+        *(_term(w) for w in ("سيكون", "لديهم", "قامت", "قيام")),
+    )
     rows = [("ar", key, "x", 1.0, "glossary", "x") for key in keys]
     words = QueryTranslator(Lexicon.from_rows(rows)).translate(tokenize(text), "fr", None, text)
     assert bool(words) and words[0].translated if translated else not words

@@ -78,9 +78,6 @@ class WordTranslation:
         }
 
 
-FUNC = True
-
-
 def _gazetteer_only(tr: Translation) -> bool:
     """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
     parts = set(tr.provenance.split("+"))
@@ -148,7 +145,7 @@ def _function_word(exact: str) -> bool:
     (for each), بما and كذلك reach the translator, where Model 1 spreads them
     over whatever co-occurs with them.
     """
-    if exact in UNTRANSLATABLE or (FUNC and exact in FUNCTION_PARADIGMS):
+    if exact in UNTRANSLATABLE or exact in FUNCTION_PARADIGMS:
         return True
     return (
         len(exact) > 2
@@ -308,7 +305,7 @@ class QueryTranslator:
         if not found and self.backoff and src == "ar":
             found = self._backoff(tok.exact, vocabulary)
         names: list[Translation] = []
-        # Arabic has no capitals either to tell a name: one Model 1 alone
+        # Nor can a capital tell an Arabic name: a word that only Model 1
         # translates (إديسون → Addis Abeba, learned from three sentences) is also
         # matched as a name, and the two are merged.
         learned_only = src == "ar" and all(tr.provenance == "model1" for tr in found)
