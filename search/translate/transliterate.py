@@ -10,10 +10,14 @@ collapsed — Arabic does not write the shadda), then compared.
 Why against the target index's own vocabulary: a name is only worth adding
 to the query if the target documents contain it; the vocabulary (term →
 document frequency) comes from the index, so no name list is needed. Guards:
-skeletons shorter than three consonants never match (Arabic roots are
-triconsonantal: too many collisions), one edit is allowed only from five
-consonants up, and candidates are ranked by a vowel-aware spelling distance
-then frequency.
+a one-consonant skeleton never matches and a two-consonant one only a
+near-identical spelling (Arabic roots are triconsonantal: too many
+collisions), one edit is allowed only from five consonants up, and candidates
+are ranked by a vowel-aware spelling distance then frequency.
+
+Why several readings of a Latin word: the archive's names come from every
+language, and French keeps their own spelling (Bachmann, Liggins), where
+Arabic writes what is heard (باكمان, ليغينز); see :func:`latin_spellings`.
 """
 
 from __future__ import annotations
@@ -135,8 +139,11 @@ def skeleton(word: str) -> str:
 
 
 def _keys(spelled: str) -> list[str]:
-    """Lookup keys of one reading: its skeleton, the same with doubles collapsed
-    (Bichkek's ``bckk`` meets بيشكك's ``bck``), and one-consonant wildcards from five up."""
+    """Lookup keys of one reading.
+
+    Its skeleton; the same with doubles collapsed (Bichkek's ``bckk`` meets
+    بيشكك's ``bck``); and, from five consonants up, one wildcard per consonant.
+    """
     skel = _consonants(spelled)
     if len(skel) < 2:
         return []
