@@ -78,12 +78,6 @@ class WordTranslation:
         }
 
 
-def _gazetteer_only(tr: Translation) -> bool:
-    """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
-    parts = set(tr.provenance.split("+"))
-    return "gazetteer" in parts and not parts & {"glossary", "freedict"}
-
-
 #: Function words the index keeps (its stop list is short) but that have no
 #: useful translation: Model 1 spreads them over whatever co-occurs ("a" → حالة),
 #: which adds noise terms to every cross-language query. Exact (folded) forms.
@@ -175,6 +169,12 @@ def _gazetteer_by_exact() -> dict[tuple[str, str], tuple[Translation, ...]]:
             if all(tr.term != term for tr in known):  # spelling variants: first wins
                 known.append(Translation(term, 1.0, "gazetteer", entry.surface(tgt)))
     return {key: _normalised(trs) for key, trs in table.items()}
+
+
+def _gazetteer_only(tr: Translation) -> bool:
+    """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
+    parts = set(tr.provenance.split("+"))
+    return "gazetteer" in parts and not parts & {"glossary", "freedict"}
 
 
 def _normalised(trs: Sequence[Translation]) -> tuple[Translation, ...]:
@@ -334,16 +334,10 @@ class QueryTranslator:
         the proclitics and the article taken off: the light stemmer cuts what
         looks like an ending off a foreign name (إديسون → اديس, بيري → بير).
         """
-        matcher = self._matcher(vocabulary)
         if src != "ar":
-            return matcher.candidates(tok.exact)
-        best: dict[str, Candidate] = {}
-        for form in dict.fromkeys((*arabic_name_forms(tok.exact), tok.term)):
-            for c in matcher.candidates(form):
-                if c.term not in best or c.distance < best[c.term].distance:
-                    best[c.term] = c
-        ranked = sorted(best.values(), key=lambda c: (round(c.distance, 2), -c.df, c.term))
-        return ranked[:2]
+            return self._matcher(vocabulary).candidates(tok.exact)
+        forms = dict.fromkeys((*arabic_name_forms(tok.exact), tok.term))
+        return self._matcher(vocabulary).candidates(*forms)
 
     def _backoff(self, exact: str, vocabulary: Mapping[str, int] | None) -> list[Translation]:
         """Translations of the first lexicon key reached by stripping Arabic clitics.
@@ -359,6 +353,17 @@ class QueryTranslator:
         return []
 
 
+def _without_proclitics(exact: str, letters: str) -> list[str]:
+    """``exact``, without و or ف, then also without one of ``letters``: every split kept."""
+    heads = [exact]
+    if len(exact) >= 4 and exact[0] in "وف":
+        heads.append(exact[1:])
+    for head in list(heads):
+        if len(head) >= 4 and head[0] in letters:
+            heads.append(head[1:])
+    return heads
+
+
 def arabic_name_forms(exact: str, *, article: bool = True) -> list[str]:
     """A normalised Arabic word with and without its proclitics (and article), nothing else cut.
 
@@ -367,31 +372,17 @@ def arabic_name_forms(exact: str, *, article: bool = True) -> list[str]:
     the article, as the gazetteer writes names (المغرب, but عمر is never العمر);
     لل is then read as ل + ال (للمغرب → المغرب).
     """
-    heads = [exact]
-    if len(exact) >= 4 and exact[0] in "وف":
-        heads.append(exact[1:])
-    for head in list(heads):
-        if head.startswith("لل") and len(head) >= 4:
-            heads.append("ا" + head[1:] if not article else head[2:])
-        elif len(head) >= 4 and head[0] in "بلك":
-            heads.append(head[1:])
-    if article:
-        for head in list(heads):
-            if len(head) >= 4 and head.startswith("ال"):
-                heads.append(head[2:])
-    return list(dict.fromkeys(heads))
+    forms = _without_proclitics(exact, "بلك")
+    for head in list(forms):
+        if len(head) >= 4 and head.startswith(("ال", "لل")):
+            forms.append(head[2:] if article else "ال" + head[2:])
+    return list(dict.fromkeys(forms))
 
 
 def arabic_variants(exact: str) -> list[str]:
     """Stems of ``exact`` with clitics and verb affixes stripped, fewest changes first."""
     out: list[str] = []
-    heads = [exact]
-    if len(exact) >= 4 and exact[0] in "وف":
-        heads.append(exact[1:])
-    for head in list(heads):
-        if len(head) >= 4 and head[0] in _PROCLITICS:
-            heads.append(head[1:])
-    for head in heads:
+    for head in _without_proclitics(exact, _PROCLITICS):
         forms = [head]
         for suffix in _VERB_SUFFIXES:
             if head.endswith(suffix) and len(head) - len(suffix) >= 3:

@@ -187,27 +187,29 @@ class NameMatcher:
                 for key in dict.fromkeys(k for s in spellings(term) for k in _keys(s)):
                     self._by_key[key].append(term)
 
-    def candidates(self, word: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
-        """Vocabulary terms spelling ``word`` in the other script, best first.
+    def candidates(self, *words: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
+        """Vocabulary terms spelling one of ``words`` in the other script, best first.
 
-        The distance is the smallest over the readings of the two words.
-        Two-consonant keys (John, Emma, and a collapsed ``mml``) only match a
-        near-identical vowel-aware spelling (distance ≤ 0.34).
+        ``words`` are forms of one source word (an Arabic word with and without
+        its proclitics); the distance is the smallest over their readings and
+        the term's. Two-consonant keys (John, Emma, and a collapsed ``mml``)
+        only match a near-identical vowel-aware spelling (distance ≤ 0.34).
         """
         found: dict[str, Candidate] = {}
-        arabic = is_arabic(word)
-        for source in spellings(word):
-            for key in _keys(source):
-                bound = min(max_distance, 0.34) if len(key) == 2 else max_distance
-                for term in self._by_key.get(key, ()):
-                    if is_arabic(term) == arabic:
-                        continue
-                    dist = min(
-                        edit_distance(source, target) / max(len(source), len(target))
-                        for target in spellings(term)
-                    )
-                    known = found.get(term)
-                    if dist <= bound and (known is None or dist < known.distance):
-                        found[term] = Candidate(term, dist, self._vocabulary.get(term, 0))
+        for word in words:
+            arabic = is_arabic(word)
+            for source in spellings(word):
+                for key in _keys(source):
+                    bound = min(max_distance, 0.34) if len(key) == 2 else max_distance
+                    for term in self._by_key.get(key, ()):
+                        if is_arabic(term) == arabic:
+                            continue
+                        dist = min(
+                            edit_distance(source, target) / max(len(source), len(target))
+                            for target in spellings(term)
+                        )
+                        known = found.get(term)
+                        if dist <= bound and (known is None or dist < known.distance):
+                            found[term] = Candidate(term, dist, self._vocabulary.get(term, 0))
         ranked = sorted(found.values(), key=lambda c: (round(c.distance, 2), -c.df, c.term))
         return ranked[:limit]
