@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Sort = Literal["relevance", "date"]
+#: How the words of a query combine (``search.matching`` owns the rule):
+#: ``best`` every word counts, none is required unless marked ``+`` (the default);
+#: ``all`` every word is required (a conjunction); ``any`` plain OR, no coordination.
+Match = Literal["best", "all", "any"]
+MATCHES: tuple[Match, ...] = ("best", "all", "any")
 MAX_SIZE = 100
 MAX_PAGE = 1000
 
@@ -28,6 +33,7 @@ class SearchRequest:
     cross: bool = True  # cross-language search (French ⇄ Arabic)
     exclude_translations: tuple[str, ...] = ()  # translations the user dropped ("ar:بشر")
     snippets: bool = True
+    match: Match = "best"
 
 
 @dataclass(frozen=True)

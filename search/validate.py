@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from search.errors import InvalidParameter, InvalidQuery
-from search.models import MAX_PAGE, MAX_SIZE, SearchRequest, Sort
+from search.models import MATCHES, MAX_PAGE, MAX_SIZE, SearchRequest, Sort
 
 MAX_QUERY_LENGTH: Final = 1000
 DEFAULT_SIZE: Final = 10
@@ -33,6 +33,7 @@ def validate_request(
     date_from: str = "",
     date_to: str = "",
     cross: str = "true",
+    match: str = "best",
 ) -> SearchRequest:
     """Check and convert raw parameters; raises :class:`InvalidParameter`.
 
@@ -55,6 +56,9 @@ def validate_request(
     if low and high and period_start(low) >= period_end(high):
         raise InvalidParameter(f"from ({date_from!r}) must not be after to ({date_to!r})", "from")
     sort_typed: Sort = "date" if sort_value == "date" else "relevance"
+    match_value = (match or "best").strip().lower()
+    if match_value not in MATCHES:
+        raise InvalidParameter(f"match must be best, all or any, got {match!r}", "match")
     return SearchRequest(
         q=q,
         lang=lang_value or None,
@@ -64,6 +68,7 @@ def validate_request(
         date_from=low,
         date_to=high,
         cross=_bool_param(cross, "cross"),
+        match=MATCHES[MATCHES.index(match_value)],
     )
 
 
