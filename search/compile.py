@@ -16,13 +16,15 @@ many prefixes stays bounded, with a note saying so).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from whoosh import query as wq
 
 from index import Token
 from search.errors import InvalidQuery
+from search.matching import BestMatch
+from search.models import Match
 from search.snippets import Highlighter
 from search.syntax import Group, Node, Not, ParsedQuery, Phrase, Word, highlighter, render
 
@@ -37,20 +39,38 @@ WordsExpander = Callable[[Sequence[Token]], list[tuple[int, int, wq.Query]]]
 
 @dataclass
 class Compiled:
-    """The Whoosh query of a parsed query, and what to highlight in its results."""
+    """The Whoosh query of a parsed query, and what to highlight in its results.
+
+    ``required``/``optional`` name the query's words as the matching rule used
+    them; ``exact_phrase`` is set when the whole query is one quoted phrase
+    searched word for word (the engine relaxes it into its words when no
+    document has it: :func:`compile_query` with ``relax=True``).
+    """
 
     query: wq.Query
     highlighter: Highlighter
     notes: list[str]
+    required: list[str] = field(default_factory=list)
+    optional: list[str] = field(default_factory=list)
+    exact_phrase: str | None = None
 
 
 class _Compiler:
     def __init__(
-        self, parsed: ParsedQuery, prefixes: PrefixExpander, words: WordsExpander | None
+        self,
+        parsed: ParsedQuery,
+        prefixes: PrefixExpander,
+        words: WordsExpander | None,
+        match: Match = "best",
+        relax: bool = False,
     ) -> None:
         self.parsed, self.prefixes, self.expander = parsed, prefixes, words
+        self.match, self.relax = match, relax
         self.notes: list[str] = []
         self.budget = MAX_PREFIX_TERMS  # expanded prefix terms left for this query
+        self.required: list[str] = []
+        self.optional: list[str] = []
+        self.exact_phrase: str | None = None
 
     def group(self, group: Group, top: bool = False) -> wq.Query | None:
         if group.op == "or":
@@ -70,26 +90,87 @@ class _Compiler:
                 if part is not None:
                     parts.append(part)
             return None if not parts else parts[0] if len(parts) == 1 else wq.Or(parts)
-        plain = [c for c in group.children if isinstance(c, Word) and _plain(c)]
-        positives = self.words([t for w in plain for t in w.tokens])
+        conjunction = self.match == "all"
+        positive = self.conjunction(group, top) if conjunction else self.best(group, top)
         negatives: list[wq.Query] = []
         for child in group.children:
             if isinstance(child, Not):
                 negative = self.negative(child.child)
                 if negative is not None:
                     negatives.append(negative)
-            elif not (isinstance(child, Word) and _plain(child)):
-                part = self.node(child)
-                if part is not None:
-                    positives.append(part)
-        if not positives:
+        if positive is None:
             if negatives and not top:
                 self.notes.append("an exclusion alone in parentheses was ignored")
             return None
-        positive = positives[0] if len(positives) == 1 else wq.And(positives)
         if negatives:
             return wq.AndNot(positive, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
         return positive
+
+    def conjunction(self, group: Group, top: bool) -> wq.Query | None:
+        """``match=all``: every word, phrase and group required (the strict conjunction)."""
+        plain = [c for c in group.children if isinstance(c, Word) and _plain(c)]
+        positives = self.words([t for w in plain for t in w.tokens])
+        for child in group.children:
+            if not isinstance(child, Not) and not (isinstance(child, Word) and _plain(child)):
+                part = self.node(child)
+                if part is not None:
+                    positives.append(part)
+        if top:
+            self.required += [render(c) for c in group.children if not isinstance(c, Not)]
+        if not positives:
+            return None
+        return positives[0] if len(positives) == 1 else wq.And(positives)
+
+    def best(self, group: Group, top: bool) -> wq.Query | None:
+        """Best match (:mod:`search.matching`): clauses, required only when marked."""
+        children = [c for c in group.children if not isinstance(c, Not)]
+        if top and len(children) == 1 and isinstance(children[0], Phrase) and not self.relax:
+            # the whole query is one quoted phrase: an exact phrase search
+            phrase = children[0]
+            self.exact_phrase = phrase.text
+            self.required.append(render(phrase))
+            return phrase_clause(phrase)
+        clauses: list[wq.Query] = []
+        required: list[bool] = []
+        bonus: list[wq.Query] = []
+        run: list[
+            Token
+        ] = []  # consecutive plain words (and soft phrases' words): translated together
+        run_required: list[bool] = []
+
+        def flush() -> None:
+            for first, last, clause in self.word_spans(run):
+                clauses.append(clause)
+                required.append(any(run_required[first:last]))
+            run.clear()
+            run_required.clear()
+
+        for child in children:
+            shown = render(child)
+            if isinstance(child, Word) and _plain(child):
+                run.extend(child.tokens)
+                run_required.extend([child.required] * len(child.tokens))
+            elif isinstance(child, Phrase) and not child.required and not child.title_only:
+                # counted by its words; the phrase word for word adds on top
+                run.extend(child.tokens)
+                run_required.extend([False] * len(child.tokens))
+                if len(child.tokens) > 1:
+                    bonus.append(phrase_clause(child))
+            else:
+                flush()
+                part = self.node(child)
+                if part is None:
+                    continue
+                clauses.append(part)
+                required.append(child.required)
+            if top:
+                (self.required if child.required else self.optional).append(shown)
+        flush()
+        if not clauses:
+            return None
+        if self.match == "best" and len(clauses) == 1 and not bonus:
+            return clauses[0]
+        return BestMatch(clauses, required, bonus, coordinate=self.match == "best")
 
     def node(self, node: Node) -> wq.Query | None:
         if isinstance(node, Group):
@@ -108,21 +189,25 @@ class _Compiler:
 
     def words(self, tokens: list[Token]) -> list[wq.Query]:
         """One clause per word; spans the expander translates become (own OR translation)."""
+        return [clause for _, _, clause in self.word_spans(tokens)]
+
+    def word_spans(self, tokens: list[Token]) -> list[tuple[int, int, wq.Query]]:
+        """``(first, last, clause)`` per word or translated span of ``tokens``."""
         stop_only = self.parsed.stop_only
         spans = self.expander(tokens) if self.expander and tokens and not stop_only else []
         covered: dict[int, tuple[int, wq.Query]] = {first: (last, q) for first, last, q in spans}
-        out: list[wq.Query] = []
+        out: list[tuple[int, int, wq.Query]] = []
         i = 0
         while i < len(tokens):
             if i in covered:
                 last, extra = covered[i]
                 own = [self.term(t) for t in tokens[i:last] if not t.stop]
                 mine = own[0] if len(own) == 1 else wq.And(own) if own else None
-                out.append(wq.Or([mine, extra]) if mine is not None else extra)
+                out.append((i, last, wq.Or([mine, extra]) if mine is not None else extra))
                 i = last
                 continue
             if stop_only or not tokens[i].stop:
-                out.append(self.term(tokens[i]))
+                out.append((i, i + 1, self.term(tokens[i])))
             i += 1
         return out
 
@@ -185,10 +270,18 @@ def phrase_clause(phrase: Phrase) -> wq.Query:
 
 
 def compile_query(
-    parsed: ParsedQuery, prefixes: PrefixExpander, words: WordsExpander | None = None
+    parsed: ParsedQuery,
+    prefixes: PrefixExpander,
+    words: WordsExpander | None = None,
+    match: Match = "best",
+    relax: bool = False,
 ) -> Compiled:
-    """The Whoosh query (filters excluded: the engine adds them) and the highlighter."""
-    compiler = _Compiler(parsed, prefixes, words)
+    """The Whoosh query (filters excluded: the engine adds them) and the highlighter.
+
+    ``relax``: a query that is one quoted phrase is searched by its words (the
+    engine asks for this when no document has the phrase word for word).
+    """
+    compiler = _Compiler(parsed, prefixes, words, match, relax)
     query = compiler.group(parsed.root, top=True)
     if query is None:
         raise InvalidQuery(
@@ -196,4 +289,11 @@ def compile_query(
             "words and exclusions are set aside",
             "q",
         )
-    return Compiled(query, highlighter(parsed), compiler.notes)
+    return Compiled(
+        query,
+        highlighter(parsed),
+        compiler.notes,
+        compiler.required,
+        compiler.optional,
+        compiler.exact_phrase,
+    )

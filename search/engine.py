@@ -21,7 +21,7 @@ from whoosh import query as wq
 
 from index import IndexMissingError, IndexStore, Manifest, Token
 from search import facets as fc
-from search.compile import compile_query
+from search.compile import Compiled, compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator
@@ -29,7 +29,14 @@ from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
 from search.links import translations_of
-from search.models import DocumentView, Hit, Interpretation, SearchRequest, SearchResults
+from search.models import (
+    DocumentView,
+    Hit,
+    Interpretation,
+    Match,
+    SearchRequest,
+    SearchResults,
+)
 from search.models import WordTranslation as WordTranslationModel
 from search.query import analysed_terms, highlighter, parse
 from search.snippets import Highlighter
@@ -106,8 +113,9 @@ class SearchEngine:
             request.cross,
             request.lang,
             frozenset(request.exclude_translations),
+            request.match,
         )
-        query, own, translated, translations, notes = prepared
+        query, own, translated, translations, notes, compiled = prepared
         langs = set(parsed.filters.langs)
         if request.lang:
             langs = langs & {request.lang} if langs else {request.lang}
@@ -120,12 +128,28 @@ class SearchEngine:
             found = evaluator.run(query)
             if keep is not None:
                 found = {d: s for d, s in found.items() if keep(d)}
+            allowed = langs if (request.lang or parsed.filters.langs) else None
+            shown = found if allowed is None else [d for d in found if gen.langs[d] in allowed]
+            if not shown and compiled.exact_phrase is not None and not evaluator.timed_out:
+                # no dispatch has the phrase word for word: search its words instead
+                prepared = self._prepare(
+                    gen, parsed, request.q, request.cross, request.lang,
+                    frozenset(request.exclude_translations), request.match, relax=True,
+                )  # fmt: skip
+                query, own, translated, translations, more, compiled = prepared
+                notes += more
+                notes.append(
+                    f'no dispatch has "{compiled_phrase(parsed)}" word for word: '
+                    "its words are searched instead"
+                )
+                found = evaluator.run(query)
+                if keep is not None:
+                    found = {d: s for d, s in found.items() if keep(d)}
             matches = fc.Matches(list(found), list(found.values()), evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
                 )
-            allowed = langs if (request.lang or parsed.filters.langs) else None
             if allowed is None:
                 kept = list(range(len(matches.docnums)))
             else:
@@ -149,7 +173,10 @@ class SearchEngine:
             if len(kept) < FEW_HITS:
                 suggestion = self._suggest(gen, searcher, parsed, request, len(kept))
         interpretation = Interpretation(
-            query=parsed.readable(),
+            query=parsed.readable(conjunction=request.match == "all"),
+            match=request.match,
+            required=tuple(compiled.required),
+            optional=tuple(compiled.optional),
             terms=analysed_terms(parsed),
             filters=filters_shown(parsed, request),
             translations=tuple(translations),
@@ -175,7 +202,9 @@ class SearchEngine:
         cross: bool,
         lang: str | None,
         exclude: frozenset[str],
-    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str]]:
+        match: Match = "best",
+        relax: bool = False,
+    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
         """Compile the query, with each word OR its translation when ``cross`` is on."""
         translations: list[WordTranslationModel] = []
         translated = Highlighter()
@@ -200,8 +229,15 @@ class SearchEngine:
                         spans.append((word.first, word.last, word.clause))
                 return spans
 
-        compiled = compile_query(parsed, gen.expand_prefix, expander)
-        return compiled.query, compiled.highlighter, translated, translations, compiled.notes
+        compiled = compile_query(parsed, gen.expand_prefix, expander, match, relax)
+        return (
+            compiled.query,
+            compiled.highlighter,
+            translated,
+            translations,
+            compiled.notes,
+            compiled,
+        )
 
     def _hit(
         self,
@@ -251,7 +287,9 @@ class SearchEngine:
         def count(q: str) -> int:
             try:
                 other = parse(q)
-                query = self._prepare(gen, other, q, False, request.lang, frozenset())[0]
+                query = self._prepare(
+                    gen, other, q, False, request.lang, frozenset(), request.match
+                )[0]
             except SearchError:
                 return 0
             found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
@@ -268,7 +306,9 @@ class SearchEngine:
         if q and q.strip():
             with contextlib.suppress(SearchError):
                 parsed = parse(q)
-                _, own, translated, _, _ = self._prepare(gen, parsed, q, cross, None, frozenset())
+                _, own, translated, _, _, _ = self._prepare(
+                    gen, parsed, q, cross, None, frozenset()
+                )
                 marks = own.merged(translated)
         with gen.searcher() as searcher:
             docnum = searcher.document_number(id=doc_id)
@@ -321,6 +361,12 @@ def _query_lang(parsed: Any) -> str:
     """The language the query is written in (its words' majority script)."""
     scripts = [t.script for w in parsed.words() for t in w.tokens if t.script != "num"]
     return "ar" if scripts.count("ar") > len(scripts) / 2 else "fr"
+
+
+def compiled_phrase(parsed: Any) -> str:
+    """The text of a query that is one quoted phrase."""
+    words = parsed.words()
+    return str(words[0].text) if words else ""
 
 
 def highlighter_for(q: str) -> Highlighter:

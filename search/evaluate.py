@@ -33,6 +33,7 @@ from typing import Any
 
 from whoosh import query as wq
 
+from search.matching import BestMatch, combine
 from search.scoring import Postings, Statistics
 
 Scores = dict[int, float]
@@ -74,7 +75,35 @@ class Evaluator:
             return _boosted(self._phrase(q.fieldname, q.words), q.boost)
         if kind.__name__ == "PSQTerm" and hasattr(q, "translations"):
             return self._psq(q.fieldname, q.translations, q.boost)
+        if kind is BestMatch:
+            return _boosted(self._best(q), q.boost)
         return self._whoosh(q)
+
+    def _best(self, q: BestMatch) -> Scores:
+        """Best match (:mod:`search.matching`): clauses scored, coordinated, bonus added."""
+        parts: list[Scores] = []
+        for child in q.clauses:
+            if self.expired():
+                break
+            parts.append(self._eval(child))
+        if len(parts) < len(q.clauses):  # stopped: an unevaluated required clause matches nothing
+            missing = q.required[len(parts) :]
+            if any(missing):
+                return {}
+        out = combine(parts, q.required[: len(parts)], self.stats.idf, q.coordinate)
+        for extra in q.bonus:
+            if not out or self.expired():
+                break
+            found = self._eval(extra)
+            if len(found) <= len(out):
+                for d, s in found.items():
+                    if d in out:
+                        out[d] += s
+            else:
+                get = found.get
+                for d in out:
+                    out[d] += get(d, 0.0)
+        return out
 
     def _and(self, children: Sequence[wq.Query]) -> Scores:
         parts: list[Scores] = []

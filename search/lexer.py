@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 
 OR_WORDS: Final = frozenset({"OR", "ou", "OU", "Ou", "أو", "او"})
-AND_WORDS: Final = frozenset({"AND", "et", "ET", "Et", "و"})
+#: Only the capitalised forms: a lower-case "et" (or a detached و) in a pasted sentence is
+#: a common word, not a request that both its neighbours be required.
+AND_WORDS: Final = frozenset({"AND", "ET"})
 FIELDS: Final = {
     "lang": "lang", "langue": "lang", "لغة": "lang", "اللغة": "lang",
     "title": "title", "titre": "title", "عنوان": "title", "العنوان": "title",
@@ -27,7 +29,7 @@ _INVISIBLE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Co", "Cs"})
 
 @dataclass
 class Lexeme:
-    kind: str  # "(" ")" "op" "word" "phrase" "neg" "field"
+    kind: str  # "(" ")" "op" "word" "phrase" "neg" "plus" "field"
     text: str
     start: int = 0
 
@@ -57,6 +59,9 @@ def lex(q: str, notes: list[str], operators: bool = True) -> list[Lexeme]:
             i = j + 1
         elif ch == "-" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] != "-":
             out.append(Lexeme("neg", "-", i))
+            i += 1
+        elif ch == "+" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] != "+":
+            out.append(Lexeme("plus", "+", i))
             i += 1
         else:
             j = i

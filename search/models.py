@@ -98,6 +98,9 @@ class Interpretation:
     """How the query was understood, shown to the user so ranking is never a mystery."""
 
     query: str  # the parsed query, readable
+    match: Match = "best"  # how the words combined (search.matching)
+    required: tuple[str, ...] = ()  # words and phrases every hit has
+    optional: tuple[str, ...] = ()  # words and phrases that count when present
     terms: tuple[str, ...] = ()  # analysed query terms
     filters: dict[str, str] = field(default_factory=dict)
     translations: tuple[WordTranslation, ...] = ()

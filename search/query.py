@@ -73,7 +73,7 @@ class _Parser:
 
     def sequence(self, depth: int) -> Group:
         units: list[Node] = []
-        pending_or = False
+        pending_or = pending_and = False
         while (lx := self.peek()) is not None:
             if lx.kind == ")":
                 if depth:
@@ -84,27 +84,33 @@ class _Parser:
                 self.i += 1
                 nxt = self.peek()
                 starts_operand = nxt is not None and nxt.kind not in {")", "op"}
-                if lx.text == "or" and units and starts_operand:
-                    pending_or = True
-                elif lx.text == "or" or not (units and starts_operand):
+                if units and starts_operand:
+                    if lx.text == "or":
+                        pending_or = True
+                    else:  # AND: both sides are required (the left one now)
+                        pending_and = True
+                        units[-1] = _required(units[-1])
+                else:
                     self.notes.append(f"stray operator '{self.q[lx.start :].split()[0]}' ignored")
             else:
                 node = self.unary(depth)
                 if node is None:
                     continue
+                if pending_and:
+                    node = _required(node)
                 if pending_or and units:
                     prev = units[-1]
                     left = prev.children if isinstance(prev, Group) and prev.op == "or" else (prev,)
                     units[-1] = Group("or", (*left, node))
                 else:
                     units.append(node)
-                pending_or = False
+                pending_or = pending_and = False
         return Group("and", tuple(units))
 
     def unary(self, depth: int) -> Node | None:
-        neg = False
-        while (lx := self.peek()) is not None and lx.kind == "neg":
-            neg, self.i = True, self.i + 1
+        neg = plus = False
+        while (lx := self.peek()) is not None and lx.kind in {"neg", "plus"}:
+            neg, plus, self.i = neg or lx.kind == "neg", plus or lx.kind == "plus", self.i + 1
         fieldname = None
         if (lx := self.peek()) is not None and lx.kind == "field":
             fieldname, self.i = lx.text, self.i + 1
@@ -139,7 +145,9 @@ class _Parser:
             node = self.word(lx, title)
         if node is None:
             return None
-        return Not(node) if neg else node
+        if neg:
+            return Not(node)
+        return _required(node) if plus else node
 
     def phrase(self, lx: Lexeme, title: bool) -> Node | None:
         tokens = _shift(tokenize(lx.text), lx.start)
@@ -185,6 +193,11 @@ class _Parser:
             self.sources.append(value.lower())
         else:
             self.dates.append(parse_date_filter(value))
+
+
+def _required(node: Node) -> Node:
+    """``node`` marked required (an exclusion is already absolute: unchanged)."""
+    return node if isinstance(node, Not) else dataclasses.replace(node, required=True)
 
 
 def _simplify(group: Group) -> Node:

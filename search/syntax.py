@@ -22,6 +22,7 @@ class Word:
     tokens: tuple[Token, ...]  # offsets into the whole query string
     title_only: bool = False
     prefix: bool = False  # the last token is a prefix (``humani*``)
+    required: bool = False  # ``+word`` or a side of ``AND``
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Phrase:
     text: str
     tokens: tuple[Token, ...]  # exact forms, stop words kept
     title_only: bool = False
+    required: bool = False  # ``+"phrase"`` or a side of ``AND``
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Not:
 class Group:
     op: str  # "and" | "or"
     children: tuple[Node, ...]
+    required: bool = False  # ``+( … )`` or a side of ``AND``
 
 
 Node = Word | Phrase | Not | Group
@@ -76,25 +79,37 @@ class ParsedQuery:
         walk(self.root)
         return out
 
-    def readable(self) -> str:
-        """The query as understood, e.g. ``traite AND (Rabat OR Casablanca) lang:fr``."""
-        parts = [render(self.root, top=True)] if self.root.children else []
+    def readable(self, conjunction: bool = False) -> str:
+        """The query as understood, e.g. ``+traite (Rabat OR Casablanca) lang:fr``."""
+        parts = [render(self.root, top=True, conjunction=conjunction)] if self.root.children else []
         parts += [f"lang:{v}" for v in self.filters.langs]
         parts += [f'source:"{v}"' for v in self.filters.sources]
         parts += [f"date:{a or ''}..{b or ''}" for a, b in self.filters.dates]
         return " ".join(p for p in parts if p)
 
 
-def render(node: Node, top: bool = False) -> str:
+def render(node: Node, top: bool = False, conjunction: bool = False) -> str:
+    """The node as it was understood.
+
+    ``conjunction``: juxtaposed words are all required (``match=all``), shown
+    joined by ``AND``; otherwise they are shown side by side, ``+`` marking
+    the required ones (best match, :mod:`search.matching`).
+    """
+    if isinstance(node, Not):
+        return "-" + render(node.child, conjunction=conjunction)
+    plus = "+" if node.required and not conjunction else ""
     if isinstance(node, Word):
         text = (node.text.rstrip("*") + "*") if node.prefix else node.text
-        return f"title:{text}" if node.title_only else text
+        return plus + (f"title:{text}" if node.title_only else text)
     if isinstance(node, Phrase):
-        return f'title:"{node.text}"' if node.title_only else f'"{node.text}"'
-    if isinstance(node, Not):
-        return "-" + render(node.child)
-    inner = f" {node.op.upper()} ".join(render(c) for c in node.children)
-    return inner if top or len(node.children) < 2 else f"({inner})"
+        return plus + (f'title:"{node.text}"' if node.title_only else f'"{node.text}"')
+    joint = " AND " if node.op == "and" and conjunction else f" {node.op.upper()} "
+    if node.op == "and" and not conjunction:
+        joint = " "
+    inner = joint.join(render(c, conjunction=conjunction) for c in node.children)
+    if top or len(node.children) < 2:
+        return plus + inner
+    return f"{plus}({inner})"
 
 
 # -- what a query shows ----------------------------------------------------------------

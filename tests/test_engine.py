@@ -75,7 +75,7 @@ def ids(results: SearchResults) -> list[str]:
     ("q", "expected"),
     [
         ("Tanger", {"p1", "p2"}),
-        ("port Tanger", {"p1", "p2"}),  # all words required
+        ("port Tanger", {"p1", "p2"}),  # match=all: every word required
         ("ports", {"p1", "p2", "p3", "p4", "x1"}),  # stemmed: ports → port
         ("Tanger OR Casablanca", {"p1", "p2"}),
         ("récolte ou conteneurs", {"p1", "p3"}),  # French OR
@@ -103,7 +103,69 @@ def ids(results: SearchResults) -> list[str]:
     ],
 )
 def test_query_features(engine: SearchEngine, q: str, expected: set[str]) -> None:
-    assert set(ids(run(engine, q, size="50"))) == expected
+    # the strict conjunction (match=all), where every word narrows the results
+    assert set(ids(run(engine, q, size="50", match="all"))) == expected
+
+
+#: The best-match rule (search.matching), one row per rule: the hits that must come
+#: first (in any order among themselves), every other hit, and hits that must not come.
+BEST_MATCH = [
+    # short queries: complete matches first, partial ones after (not dropped)
+    ("port Tanger", {"p1", "p2"}, {"p3", "p4", "x1"}, set()),
+    ("ميناء طنجة", {"a1"}, {"a2"}, set()),
+    # a word no document has does not empty the results (nor count in coordination)
+    ("Tanger Agadir", {"p1", "p2"}, set(), set()),
+    ("طنجة أكادير", {"a1"}, set(), set()),
+    # + and AND make a word required
+    ("+Casablanca port", {"p2"}, set(), {"p1", "p3", "p4", "x1"}),
+    ("port AND Casablanca", {"p2"}, set(), {"p1", "p3", "p4", "x1"}),
+    ("+مسؤولية ميناء", {"a2"}, set(), {"a1"}),
+    # an exclusion stays absolute
+    ("port -Tanger", {"p3", "p4", "x1"}, set(), {"p1", "p2"}),
+    ("ميناء -طنجة", {"a2"}, set(), {"a1"}),
+    # a query that is one quoted phrase is an exact phrase search…
+    ('"port de Tanger"', {"p1"}, set(), {"p2", "p3", "p4", "x1"}),
+    ('"ميناء طنجة"', {"a1"}, set(), {"a2"}),
+    # …relaxed into its words when no dispatch has it word for word
+    ('"Tanger port de Casablanca"', {"p2"}, {"p1", "p3", "p4", "x1"}, set()),
+    # a phrase inside a longer query counts by its words, the phrase on top
+    ('"port de Casablanca" Tanger', {"p2"}, {"p1"}, set()),
+    ('conteneurs "port de Rabat"', {"p1"}, {"p2", "p3", "p4", "x1"}, set()),
+    # a pasted sentence: the dispatch with most of its (rarer) words first
+    ("Le port de Tanger Med bat un nouveau record historique", {"p1"}, {"p2"}, set()),
+    ("سجل ميناء طنجة رقما قياسيا جديدا هذا العام", {"a1"}, {"a2"}, set()),
+    # a hyphenated word is two clauses: the document with both first
+    ("porte-parole", {"p4"}, set(), set()),
+]
+
+
+@pytest.mark.parametrize(("q", "first", "others", "never"), BEST_MATCH)
+def test_best_match_semantics(
+    engine: SearchEngine, q: str, first: set[str], others: set[str], never: set[str]
+) -> None:
+    found = ids(run(engine, q, size="50"))
+    assert set(found[: len(first)]) == first, found
+    assert others <= set(found[len(first) :]), found
+    assert not never & set(found), found
+
+
+def test_plain_or_has_no_tiers(engine: SearchEngine) -> None:
+    # match=any is a plain OR of the clauses: every document with either word
+    found = set(ids(run(engine, "port Casablanca", size="50", match="any")))
+    assert found == {"p1", "p2", "p3", "p4", "x1"}
+
+
+def test_relaxed_phrase_is_told(engine: SearchEngine) -> None:
+    results = run(engine, '"Tanger port de Casablanca"')
+    notes = " ".join(results.interpretation.notes)
+    assert "word for word" in notes and results.total > 1
+
+
+def test_interpretation_names_required_and_optional(engine: SearchEngine) -> None:
+    interp = run(engine, '+Casablanca port "Tanger Med"').interpretation
+    assert interp.match == "best"
+    assert interp.required == ("+Casablanca",)
+    assert interp.optional == ("port", '"Tanger Med"')
 
 
 def test_exact_form_ranks_above_stemmed(engine: SearchEngine) -> None:
@@ -233,7 +295,7 @@ def test_hit_fields(engine: SearchEngine) -> None:
 
 def test_interpretation(engine: SearchEngine) -> None:
     interp = run(engine, '"port de" Tanger lang:fr date:2021', date_to="2024").interpretation
-    assert interp.query == '"port de" AND Tanger lang:fr date:2021..2021'
+    assert interp.query == '"port de" Tanger lang:fr date:2021..2021'
     assert '"port de"' in interp.terms and "tang" in interp.terms
     assert interp.filters == {"lang": "fr", "date": "2021..2021 ..2024"}
 

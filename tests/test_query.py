@@ -10,27 +10,35 @@ from search.validate import parse_date_filter, validate_request
 
 
 @pytest.mark.parametrize(
-    ("q", "readable"),
+    ("q", "readable", "conjunction"),
     [
-        ("port Tanger", "port AND Tanger"),
-        ("a1 b2 OR c3", "a1 AND (b2 OR c3)"),  # OR binds tighter than juxtaposition
-        ("Rabat ou Casablanca", "(Rabat OR Casablanca)"),  # French operator word
-        ("الرباط أو طنجة", "(الرباط OR طنجة)"),  # Arabic operator word
-        ("port AND Tanger", "port AND Tanger"),  # explicit AND is the default anyway
-        ("port et Tanger", "port AND Tanger"),
-        ('"êtres humains" traite', '"êtres humains" AND traite'),
-        ("« êtres humains »", '"êtres humains"'),  # French guillemets are quotes
-        ("port -Tanger", "port AND -Tanger"),
-        ('port -"Tanger Med"', 'port AND -"Tanger Med"'),
-        ("(port OR mina) record", "(port OR mina) AND record"),
-        ("humai*", "humai*"),
-        ("titre:port", "title:port"),  # French field name
-        ("عنوان:ميناء", "title:ميناء"),  # Arabic field name
-        ("foo:bar", "foo:bar"),  # unknown field: plain text
+        # best match (the default): juxtaposed words side by side, none required
+        ("port Tanger", "port Tanger", "port AND Tanger"),
+        ("a1 b2 OR c3", "a1 (b2 OR c3)", "a1 AND (b2 OR c3)"),  # OR binds tighter
+        ("Rabat ou Casablanca", "(Rabat OR Casablanca)", "(Rabat OR Casablanca)"),  # French OR
+        ("الرباط أو طنجة", "(الرباط OR طنجة)", "(الرباط OR طنجة)"),  # Arabic operator word
+        # an explicit AND makes both of its sides required
+        ("port AND Tanger", "+port +Tanger", "port AND Tanger"),
+        ("port ET Tanger record", "+port +Tanger record", "port AND Tanger AND record"),
+        # lower-case "et" in a sentence is a common word, not an operator
+        ("port et Tanger", "port et Tanger", "port AND et AND Tanger"),
+        ("+port Tanger", "+port Tanger", "port AND Tanger"),
+        ('+"Tanger Med" port', '+"Tanger Med" port', '"Tanger Med" AND port'),
+        ("C++ port", "C++ port", "C++ AND port"),  # a + inside a word is not an operator
+        ('"êtres humains" traite', '"êtres humains" traite', '"êtres humains" AND traite'),
+        ("« êtres humains »", '"êtres humains"', '"êtres humains"'),  # guillemets are quotes
+        ("port -Tanger", "port -Tanger", "port AND -Tanger"),
+        ('port -"Tanger Med"', 'port -"Tanger Med"', 'port AND -"Tanger Med"'),
+        ("(port OR mina) record", "(port OR mina) record", "(port OR mina) AND record"),
+        ("humai*", "humai*", "humai*"),
+        ("titre:port", "title:port", "title:port"),  # French field name
+        ("عنوان:ميناء", "title:ميناء", "title:ميناء"),  # Arabic field name
+        ("foo:bar", "foo:bar", "foo:bar"),  # unknown field: plain text
     ],
 )
-def test_readable_interpretation(q: str, readable: str) -> None:
+def test_readable_interpretation(q: str, readable: str, conjunction: str) -> None:
     assert parse(q).readable() == readable
+    assert parse(q).readable(conjunction=True) == conjunction
 
 
 @pytest.mark.parametrize(
