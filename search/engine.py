@@ -129,8 +129,8 @@ class SearchEngine:
             if keep is not None:
                 found = {d: s for d, s in found.items() if keep(d)}
             allowed = langs if (request.lang or parsed.filters.langs) else None
-            shown = found if allowed is None else [d for d in found if gen.langs[d] in allowed]
-            if not shown and compiled.exact_phrase is not None and not evaluator.timed_out:
+            visible = found if allowed is None else [d for d in found if gen.langs[d] in allowed]
+            if not visible and compiled.exact_phrase is not None and not evaluator.timed_out:
                 # no dispatch has the phrase word for word: search its words instead
                 prepared = self._prepare(
                     gen, parsed, request.q, request.cross, request.lang,
