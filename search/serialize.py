@@ -19,6 +19,7 @@ def results_to_dict(results: SearchResults) -> dict[str, Any]:
         "from": request["date_from"],
         "to": request["date_to"],
         "cross": request["cross"],
+        "match": request["match"],
     }
     data["pages"] = results.pages
     for hit in data["hits"]:

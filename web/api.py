@@ -64,6 +64,17 @@ Cross = Annotated[
         schema_extra={"enum": ["true", "false"]},
     ),
 ]
+MatchParam = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            "how the words combine: best (default: every word counts, none is required "
+            "unless marked +word; documents with more of the rarer words first), "
+            "all (every word required), any (plain OR)"
+        ),
+        schema_extra={"enum": ["best", "all", "any"]},
+    ),
+]
 Exclude = Annotated[
     list[str] | None,
     QueryParameter(description="a translation to drop, as LANG:TERM (repeatable), e.g. ar:بشر"),
@@ -86,9 +97,10 @@ def raw_params(
     date_to: str | None,
     cross: str | None,
     exclude: list[str] | None,
+    match: str | None = None,
 ) -> RawParams:
     return RawParams(
-        q or "", lang, page, size, sort, date_from, date_to, cross, tuple(exclude or ())
+        q or "", lang, page, size, sort, date_from, date_to, cross, tuple(exclude or ()), match
     )
 
 
@@ -110,9 +122,10 @@ def api_search(
     date_to: To = None,
     cross: Cross = None,
     exclude: Exclude = None,
+    match: MatchParam = None,
 ) -> dict[str, Any]:
     """Search the archive: hits with highlighted snippets, facets, suggestion, interpretation."""
-    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude)
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match)
     results = services.engine.search(parse_request(raw, services.settings))
     return results_to_dict(results)
 

@@ -165,6 +165,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         date_from=args.date_from,
         date_to=args.date_to,
         cross="true" if args.cross else "false",
+        match=args.match,
     )
     engine = SearchEngine(settings.index_dir)
     try:
@@ -179,6 +180,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         f"{results.total} results ({results.took_ms:.1f} ms) for «{request.q}»"
         f" — interpreted as: {results.interpretation.query}"
     )
+    interp = results.interpretation
+    if interp.match != "all" and (interp.required or len(interp.optional) > 1):
+        print(
+            f"  required: {', '.join(interp.required) or 'none'}"
+            f" · optional: {', '.join(interp.optional) or 'none'}"
+        )
+    for note in interp.notes:
+        print(f"  note: {note}")
     for word in results.interpretation.translations:
         shown = ", ".join(t.display for t in word.translations)
         print(f"  also searched for {word.word} → {shown}")
@@ -298,6 +307,12 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also search the other language (default on)",
+    )
+    sea.add_argument(
+        "--match",
+        choices=["best", "all", "any"],
+        default="best",
+        help="best: every word counts, +word required (default); all: every word; any: OR",
     )
     sea.add_argument("--json", action="store_true")
     sea.add_argument("query", nargs="+")

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from web.services import RawParams
 
 # default values never written into links (shorter URLs, one URL per state)
-_DEFAULTS = {"page": "1", "sort": "relevance", "cross": "true", "size": "10"}
+_DEFAULTS = {"page": "1", "sort": "relevance", "cross": "true", "size": "10", "match": "best"}
 
 
 def doc_path(doc_id: str, prefix: str = "/doc/") -> str:
@@ -39,6 +39,7 @@ class Links:
             "from": raw.date_from,
             "to": raw.date_to,
             "cross": raw.cross,
+            "match": raw.match,
             "size": raw.size,
             "page": raw.page,
         }

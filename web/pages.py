@@ -16,7 +16,7 @@ from litestar.response import Template
 
 from search.errors import SearchError
 from search.models import MAX_PAGE, SearchResults
-from web.api import Cross, Exclude, From, Lang, Page, Q, Size, Sort, To, raw_params
+from web.api import Cross, Exclude, From, Lang, MatchParam, Page, Q, Size, Sort, To, raw_params
 from web.i18n import LABELS, UI_COOKIE, text_dir, ui_lang
 from web.links import Links
 from web.services import RawParams, Services, index_summary, parse_request
@@ -65,10 +65,11 @@ def search_page(
     date_to: To = None,
     cross: Cross = None,
     exclude: Exclude = None,
+    match: MatchParam = None,
 ) -> Template:
     """The search page; with an empty query, the index summary instead of results."""
     context = _common(request, services)
-    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude)
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match)
     default_ui = services.settings.ui_lang
     links = Links(raw, ui=context["ui"] if context["ui"] != default_ui else None)
     context.update(raw=raw, links=links, results=None, error=None, search=None)

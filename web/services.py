@@ -55,6 +55,7 @@ class RawParams:
     date_to: str | None = None
     cross: str | None = None
     exclude: tuple[str, ...] = ()
+    match: str | None = None
 
 
 def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
@@ -73,6 +74,7 @@ def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
         date_from=raw.date_from or "",
         date_to=raw.date_to or "",
         cross=raw.cross if raw.cross is not None else "true",
+        match=raw.match or "best",
     )
     if raw.exclude:
         return dataclasses.replace(request, exclude_translations=parse_exclude(raw.exclude))
