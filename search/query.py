@@ -120,6 +120,10 @@ class _Parser:
                 self.notes.append(f"'{fieldname}:' without a value ignored")
             return None
         self.i += 1
+        if fieldname == "date" and lx.kind == "word" and not any(c.isdigit() for c in lx.text):
+            # "التاريخ: الماجنا كارتا…" pasted from a headline: words, not a date filter
+            self.notes.append(f"'date:{lx.text}' has no digit: searched as words")
+            fieldname = None
         if fieldname in {"lang", "source", "date"}:
             self.filter(fieldname, lx, neg)
             return None

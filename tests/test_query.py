@@ -53,6 +53,8 @@ def test_readable_interpretation(q: str, readable: str, conjunction: str) -> Non
         ("les des", "only common words"),  # stop words only: matched as written
         ("traite des humains", "common words ignored"),
         ("-lang:fr port", "exclusion filters are not supported"),
+        # a field name in a pasted headline: a date filter needs a digit
+        ("التاريخ: الماجنا كارتا", "searched as words"),
     ],
 )
 def test_leniency_is_noted(q: str, note: str) -> None:
