@@ -226,7 +226,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
-    from search.translate.build import main_build
+    from lab.lexicon_build import main_build  # offline tool: loaded only for this command
 
     return main_build(["--data", str(args.data), *args.options])
 
@@ -249,7 +249,7 @@ def cmd_native(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from search.translate.evaluate import main_eval
+    from lab.clir_eval import main_eval  # offline tool: loaded only for this command
 
     return main_eval(["--data", str(args.data), *args.options])
 
