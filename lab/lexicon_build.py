@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Final
 
 from index import analyze
+from lab.model1 import SentencePair, train
 from search.translate.glossary import Entry, load_entries
 from search.translate.lexicon import LEXICON_PATH, Lexicon
-from lab.model1 import SentencePair, train
 
 DEFAULT_DATA: Final = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS: Final = ("flores", "tico", "tatoeba")
