@@ -26,7 +26,9 @@ MRR, R@1, R@10, the number of queries, how many the engine refused (a query
 with nothing searchable counts as not found) and how many hit the engine's
 time limit. The FLORES test half also gives cross-language ÷ same-language MRR
 (FR→AR ÷ AR→AR and AR→FR ÷ FR→FR: the same target documents, the query's
-human translation as the monolingual baseline).
+human translation as the monolingual baseline; "both": the two cross-language
+MRRs summed over the two same-language ones; ``null`` / n/a when the baseline
+found nothing).
 """
 
 from __future__ import annotations
@@ -123,22 +125,22 @@ def run_set(items: Sequence[KnownItem], search: Search) -> dict[str, Any]:
     }
 
 
+def _ratio(top: float, bottom: float) -> float | None:
+    """``top / bottom``; ``None`` when the baseline found nothing (no ratio to speak of)."""
+    return top / bottom if bottom else None
+
+
 def cross_over_same(results: Mapping[str, Any], half: str = "test") -> dict[str, Any]:
     """Cross-language ÷ same-language MRR per row, on one half (the same target documents)."""
     out: dict[str, Any] = {}
     for row in ROWS:
-
-        def mrr(direction: str, row: str = row) -> float:
-            return float(results[direction][row][half]["mrr"])
-
-        fr_ar = mrr("fr->ar") / (mrr("ar->ar") or 1.0)
-        ar_fr = mrr("ar->fr") / (mrr("fr->fr") or 1.0)
-        cross = (mrr("fr->ar") + mrr("ar->fr")) / 2
-        same = (mrr("fr->fr") + mrr("ar->ar")) / 2
+        mrr = {
+            d: float(results[d][row][half]["mrr"]) for d in ("fr->fr", "ar->ar", "fr->ar", "ar->fr")
+        }
         out[row] = {
-            "fr->ar/ar->ar": fr_ar,
-            "ar->fr/fr->fr": ar_fr,
-            "cross/same": cross / (same or 1),
+            "fr->ar/ar->ar": _ratio(mrr["fr->ar"], mrr["ar->ar"]),
+            "ar->fr/fr->fr": _ratio(mrr["ar->fr"], mrr["fr->fr"]),
+            "cross/same": _ratio(mrr["fr->ar"] + mrr["ar->fr"], mrr["fr->fr"] + mrr["ar->ar"]),
         }
     return out
 
@@ -233,9 +235,10 @@ def format_table(report: Mapping[str, Any]) -> str:
         if ratios:
             lines.append("  cross-language ÷ same-language MRR, test half:")
             for row, r in ratios.items():
+                shown = {k: "n/a" if v is None else f"{v:.2f}" for k, v in r.items()}
                 lines.append(
-                    f"    {row:<8} FR→AR÷AR→AR {r['fr->ar/ar->ar']:.2f}   "
-                    f"AR→FR÷FR→FR {r['ar->fr/fr->fr']:.2f}   mean {r['cross/same']:.2f}"
+                    f"    {row:<8} FR→AR÷AR→AR {shown['fr->ar/ar->ar']}   "
+                    f"AR→FR÷FR→FR {shown['ar->fr/fr->fr']}   both {shown['cross/same']}"
                 )
     return "\n".join(lines)
 
