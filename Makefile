@@ -52,8 +52,8 @@ serve: install
 	$(BIN)/fihris serve --corpus $(CORPUS) --index $(INDEX) --host $(HOST) --port $(PORT)
 
 check: install
-	$(BIN)/ruff check index search web tests bench
-	$(BIN)/ruff format --check index search web tests bench
+	$(BIN)/ruff check index search web lab tests bench
+	$(BIN)/ruff format --check index search web lab tests bench
 	$(BIN)/mypy
 
 bench: install

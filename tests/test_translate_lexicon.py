@@ -1,4 +1,7 @@
-"""Lexicon data model, the committed file, Model 1 on inline data, and the translator."""
+"""Lexicon data model, the committed file, the glossary, and the translator.
+
+The lexicon's training (Model 1, the build recipe) is tested in ``test_lab_lexicon_build.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import pytest
 from index import ANALYSIS_VERSION, analyze, tokenize
 from search.translate.glossary import parse_tsv
 from search.translate.lexicon import Lexicon
-from search.translate.model1 import SentencePair, train
 from search.translate.translator import QueryTranslator, arabic_variants
 
 
@@ -73,21 +75,6 @@ def test_write_is_deterministic(tmp_path: Path) -> None:
     loaded = Lexicon.load(a)
     assert loaded.translations("roi", "fr")[0].display == "الملك"
     assert "ملك" in gzip.decompress(a.read_bytes()).decode()
-
-
-def test_model1_learns_from_cooccurrence_and_guards_rare_words() -> None:
-    pairs = [
-        SentencePair(("chat", "noir"), ("قط", "اسود")),
-        SentencePair(("chat", "blanc"), ("قط", "ابيض")),
-        SentencePair(("chien", "noir"), ("كلب", "اسود")),
-        SentencePair(("chat",), ("قط",)),
-        SentencePair(("rare", "chien"), ("نادر", "كلب")),
-    ]
-    model = train(pairs, iterations=8, min_count=2)
-    assert max(model.translations("chat"), key=model.translations("chat").get) == "قط"
-    assert max(model.translations("noir"), key=model.translations("noir").get) == "اسود"
-    # seen once: no translation at all rather than one smeared over its sentence
-    assert model.translations("rare") == {}
 
 
 def test_glossary_parser_skips_comments_and_stopword_only_sides() -> None:
@@ -283,39 +270,6 @@ def test_arabic_names_come_from_whole_forms_not_shared_stems(
 
 
 @pytest.mark.parametrize(
-    ("french", "arabic"),
-    [
-        ("détection", {"كشف"}),  # detection → كشف: the French word's own term
-        ("réservoirs", {"خزان"}),  # a gloss of ara-eng: "Reservoir|Tank", plural meets singular
-        ("chair", set()),  # English chair (كرسي) is French flesh: short words are left out
-        ("gouvernement", set()),  # translated by another source: no cognate row added
-    ],
-)
-def test_cognates_translate_french_words_nothing_else_knows(
-    tmp_path: Path, french: str, arabic: set[str]
-) -> None:
-    from search.translate.build import BuildConfig, Corpus, _cognate_rows, cognate_pairs
-
-    folder = tmp_path / "freedict-fr-en-ar"
-    folder.mkdir()
-    with gzip.open(folder / "eng-ara.tsv.gz", "wt", encoding="utf-8") as handle:
-        handle.write("eng\tara\ndetection\tالكشف\nchair\tكرسي\ngovernment\tحكومة\n")
-    with gzip.open(folder / "ara-eng.tsv.gz", "wt", encoding="utf-8") as handle:
-        handle.write("ara\teng\nخزان\tReservoir|Tank\nحكومة\tGovernment\n")
-    known = {"fr": {analyze("gouvernement")[0].term}, "ar": set()}
-    french_words = {"reservoir": "réservoir"}  # French text never wrote "government"
-    pairs = cognate_pairs(tmp_path)
-    rows = _cognate_rows(pairs, known, french_words, Corpus([], {}), BuildConfig())
-    term = analyze(french)[0].term
-    got = {tgt for lang, src, tgt, _, prov, _ in rows if lang == "fr" and src == term}
-    assert got == {analyze(a)[0].term for a in arabic}
-    assert all(prov == "cognate" for *_, prov, _ in rows)
-    # the other way, only towards French words seen in French text
-    back = {(src, tgt) for lang, src, tgt, *_ in rows if lang == "ar"}
-    assert back == {(analyze("خزان")[0].term, "reservoir")}
-
-
-@pytest.mark.parametrize(
     ("word", "expected"),
     [
         ("SARS", "سارس"),  # an acronym the stemmer would cut to "sar", Sara's stem
@@ -333,25 +287,6 @@ def test_acronyms_are_not_read_through_their_stem(word: str, expected: str) -> N
         tokenize(word), "ar", vocabulary, word
     )
     assert {tr.term for tr in words[0].translations} == {analyze(expected)[0].term}
-
-
-def test_translations_into_arabic_are_learned_from_standard_arabic_only() -> None:
-    """A dialect sentence teaches Arabic→French (a reader may type بشحال) but
-    never French→Arabic: the archive is written in Modern Standard Arabic."""
-    from search.translate.build import BuildConfig, _train_direction, analyse_corpus
-
-    sentences = [
-        ("Combien coûte le pain ?", "بشحال الخبز؟", True),  # Algerian
-        ("Combien coûte le lait ?", "بشحال الحليب؟", True),
-        ("Combien coûte le pain ?", "كم ثمن الخبز؟", False),  # Modern Standard Arabic
-        ("Combien coûte le riz ?", "كم ثمن الأرز؟", False),
-    ]
-    corpus = analyse_corpus(sentences)
-    combien, bechhal = analyze("combien")[0].term, analyze("بشحال")[0].term
-    into_arabic, _ = _train_direction("fr", [], corpus, [], BuildConfig())
-    from_arabic, _ = _train_direction("ar", [], corpus, [], BuildConfig())
-    assert bechhal not in into_arabic.get(combien, {})
-    assert combien in from_arabic.get(bechhal, {})
 
 
 @pytest.mark.parametrize(

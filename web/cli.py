@@ -235,7 +235,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
-    from search.translate.build import main_build
+    from lab.lexicon_build import main_build  # offline tool: loaded only for this command
 
     return main_build(["--data", str(args.data), *args.options])
 
@@ -258,7 +258,12 @@ def cmd_native(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from search.translate.evaluate import main_eval
+    # offline tools (lab/): loaded only for this command, never by a server
+    if args.what == "ranking":
+        from lab.ranking_eval import main_ranking
+
+        return main_ranking(["--data", str(args.data), *args.options])
+    from lab.clir_eval import main_eval
 
     return main_eval(["--data", str(args.data), *args.options])
 
@@ -346,14 +351,15 @@ def _parser() -> argparse.ArgumentParser:
     nat.add_argument("--force", action="store_true", help="rebuild even if up to date")
     nat.set_defaults(func=cmd_native)
 
-    ev = sub.add_parser("eval", help="evaluate cross-language retrieval")
-    ev.add_argument("what", choices=["clir"])
+    ev = sub.add_parser("eval", help="evaluate ranking (queries as typed) or cross-language")
+    ev.add_argument("what", choices=["ranking", "clir"])
     ev.add_argument("--data", type=Path, default=shared)
     ev.add_argument(
         "options",
         nargs=argparse.REMAINDER,
-        help="--retriever engine|psq, --query or|and, --dataset flores|tico, --protocol "
-        "rest|full, --mode psq|flat, --no-links, --json FILE",
+        help="ranking: --sets saudi,flores,tico, --limit N, --json; clir: --retriever "
+        "engine|psq, --query or|and, --dataset flores|tico, --protocol rest|full, "
+        "--mode psq|flat, --no-links, --json FILE",
     )
     ev.set_defaults(func=cmd_eval)
     return parser

@@ -1,8 +1,8 @@
-"""Cross-language French⇄Arabic search: lexicon, query translation, PSQ, evaluation.
+"""Cross-language French⇄Arabic search at run time: lexicon, query translation, PSQ.
 
 Entry points: :class:`Lexicon` (``Lexicon.load()``), :class:`QueryTranslator`,
-:class:`PSQTerm` / :func:`psq_query`; ``build.main_build`` and
-``evaluate.main_eval`` back the CLI commands.
+:class:`PSQTerm` / :func:`psq_query`. Building the lexicon (Model 1 and the
+recipe) and evaluating it are offline tools in :mod:`lab`, above this package.
 """
 
 from search.translate.lexicon import Lexicon, Translation

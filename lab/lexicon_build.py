@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Final
 
 from index import analyze
+from lab.model1 import SentencePair, train
 from search.translate.glossary import Entry, load_entries
 from search.translate.lexicon import LEXICON_PATH, Lexicon
-from search.translate.model1 import SentencePair, train
 
-DEFAULT_DATA: Final = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEFAULT_DATA: Final = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS: Final = ("flores", "tico", "tatoeba")
 #: Tatoeba's labels of Modern Standard Arabic (the others are spoken varieties).
 MSA: Final = frozenset({"ara", "arb"})

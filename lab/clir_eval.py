@@ -18,7 +18,7 @@ dataset (``exclude={dataset}``) and the output says so.
 
 The retrieval is injectable (:class:`Retriever`): by default the real search
 engine over a throw-away index of the collection (``--retriever engine``, see
-:mod:`search.translate.engine_eval`), or ``--retriever psq``, a bare PSQ
+:mod:`lab.engine_eval`), or ``--retriever psq``, a bare PSQ
 retrieval over a minimal Whoosh index (the engine's translation without its
 parser, fields and merging). The report also gives the precision and recall of
 linked translations on the same pairs (pair ids hidden, same lexicon).
@@ -42,7 +42,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from index import analyze, tokenize
 from index.analysis import term_analyzer
-from search.translate.build import DEFAULT_DATA, build_lexicon
+from lab.lexicon_build import DEFAULT_DATA, build_lexicon
 from search.translate.lexicon import Lexicon
 from search.translate.psq import psq_query
 from search.translate.translator import QueryTranslator, name_form
@@ -192,7 +192,7 @@ def evaluate(
             "ratio_cross_over_same": ratios,
         }
         if links:
-            from search.translate.engine_eval import linking_scores
+            from lab.engine_eval import linking_scores
 
             full = load_docs(data_dir, dataset, "full")
             report["datasets"][dataset]["linking"] = linking_scores(full, lexicon)
@@ -253,7 +253,7 @@ def main_eval(argv: Sequence[str] | None = None) -> int:
     mode, query_mode = args.mode, args.query
     factory: RetrieverFactory
     if args.retriever == "engine":
-        from search.translate.engine_eval import EngineRetriever
+        from lab.engine_eval import EngineRetriever
 
         factory = lambda docs, lex: EngineRetriever(docs, lex, query_mode)  # noqa: E731
         described = f"SearchEngine, cross on, lang = target, query units joined by {query_mode}"

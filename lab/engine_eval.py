@@ -31,7 +31,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,21 @@ class _FixedVocabulary:
 class EngineRetriever:
     """Known-item retrieval through ``SearchEngine`` over a temporary index of ``docs``."""
 
-    def __init__(self, docs: Sequence[Any], lexicon: Lexicon, query_mode: str = "or") -> None:
+    def __init__(
+        self,
+        docs: Sequence[Any],
+        lexicon: Lexicon,
+        query_mode: str = "or",
+        *,
+        name_langs: Collection[str] = ("fr", "ar"),
+    ) -> None:
+        """Index ``docs`` (``id``, ``lang``, ``body``) and open the engine over them.
+
+        ``name_langs``: the languages whose vocabulary the translator matches
+        names against, i.e. the targets of cross-language queries. A monolingual
+        collection searched in its own language needs none, and skipping it
+        saves analysing every document a second time.
+        """
         self.query_mode = query_mode
         self._tmp = tempfile.TemporaryDirectory(prefix="fihris-clir-engine-")
         root = Path(self._tmp.name)
@@ -93,6 +107,8 @@ class EngineRetriever:
         self._translator = QueryTranslator(lexicon)
         vocabulary: dict[str, dict[str, int]] = {"fr": {}, "ar": {}}
         for doc in docs:
+            if doc.lang not in name_langs:
+                continue
             table = vocabulary[doc.lang]
             for tok in tokenize(doc.body):
                 if not tok.stop:
