@@ -206,8 +206,10 @@ def test_the_cli_reports_bad_documents_and_goes_on(tmp_path: Path) -> None:
     write_bytes(b"\xff.txt", b"Titre\n\nbudget\n")(corpus)
     write_text("big.jsonl", line("huge", "budget " * 2000))(corpus)
     result = subprocess.run(
-        [sys.executable, "-m", "web.cli", "index", "build", "--corpus", str(corpus)]
-        + ["--index", str(tmp_path / "index"), "--max-document-bytes", "4K"],
+        [
+            *(sys.executable, "-m", "web.cli", "index", "build", "--corpus", str(corpus)),
+            *("--index", str(tmp_path / "index"), "--max-document-bytes", "4K"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -287,7 +289,7 @@ def test_a_run_that_cannot_finish_records_where_it_stopped(
 
     monkeypatch.setattr(FihrisWriter, "commit", out_of_memory)
     (corpus / "s.jsonl").write_text(line("a") + line("b"), "utf-8")
-    with pytest.raises(IndexRunError, match="could not finish.*MemoryError.*previous index"):
+    with pytest.raises(IndexRunError, match=r"could not finish.*MemoryError.*previous index"):
         update_index(corpus, tmp_path / "index")
     status = IndexStore(tmp_path / "index").read_status()
     assert "MemoryError" in status["error"]
