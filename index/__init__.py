@@ -25,24 +25,29 @@ from index.documents import LANGS, Document, detect_lang
 from index.errors import (
     CorpusError,
     FihrisError,
+    IndexDamagedError,
     IndexLockedError,
     IndexMissingError,
+    IndexRunError,
     IndexStorageError,
     IndexStoreError,
 )
-from index.loaders import CorpusReader, LoadReport, Problem
+from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES, CorpusReader, LoadReport, Problem
 from index.schema import document_fields, make_schema
 from index.store import IndexStore, Manifest
 
 __all__ = [
     "ANALYSIS_VERSION",
+    "DEFAULT_MAX_DOCUMENT_BYTES",
     "LANGS",
     "CorpusError",
     "CorpusReader",
     "Document",
     "FihrisError",
+    "IndexDamagedError",
     "IndexLockedError",
     "IndexMissingError",
+    "IndexRunError",
     "IndexStorageError",
     "IndexStore",
     "IndexStoreError",

@@ -5,6 +5,14 @@ one (hard links) and applies only what changed: new ids added, changed
 fingerprints re-indexed, vanished ids deleted. A document is deleted only when
 its file was read cleanly (or is gone): a truncated or unreadable file never
 makes the documents it used to hold disappear.
+
+One bad document fails alone: its fields are prepared (and checked to encode
+as UTF-8) before the writer sees it, and a writer that fails half-way through
+a document consumes its number as a deleted document (``index.writer``), so
+the report names it and the run goes on. A run that cannot finish at all
+records why, with the file and line it was at, in ``status.json`` before
+raising :class:`IndexRunError` (exit 3): ``fihris status`` and ``/api/status``
+show it, and the previous generation stays live.
 """
 
 from __future__ import annotations
@@ -25,11 +33,17 @@ from whoosh.writing import IndexWriter
 from index.analysis import ANALYSIS_VERSION
 from index.codec import FihrisCodec
 from index.documents import Document
-from index.errors import CorpusError, IndexStorageError
-from index.loaders import CorpusReader, Problem
+from index.errors import (
+    CorpusError,
+    FihrisError,
+    IndexLockedError,
+    IndexRunError,
+    IndexStorageError,
+)
+from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES, CorpusReader, Problem
 from index.schema import document_fields, make_schema, source_file
-from index.store import IndexStore, Manifest
-from index.writer import FihrisMpWriter, FihrisWriter
+from index.store import IndexStore, Manifest, open_generation
+from index.writer import DocumentNotIndexed, FihrisMpWriter, FihrisWriter
 
 #: Memory (MB) of Whoosh's posting pool per writer: large enough to avoid spills.
 WRITER_LIMIT_MB: Final = 512
@@ -57,6 +71,8 @@ class RunStats:
     by_lang: dict[str, int] = field(default_factory=dict)
     generation: int | None = None
     rebuilt_because: str | None = None
+    #: why the run stopped before publishing (``None``: it finished)
+    error: str | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -124,10 +140,75 @@ def _writer(ix: whoosh_index.Index, expected: int, procs: int | None) -> IndexWr
     return FihrisWriter(ix, limitmb=WRITER_LIMIT_MB, codec=FihrisCodec())
 
 
-def _reader(corpus: Path) -> CorpusReader:
+def _reader(corpus: Path, max_document_bytes: int) -> CorpusReader:
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus} (pass --corpus DIR)")
-    return CorpusReader(corpus)
+    return CorpusReader(corpus, max_document_bytes)
+
+
+def _where(doc: Document) -> tuple[str, int | None]:
+    """``(file, line)`` of a document's path (``a.jsonl:12`` → ``("a.jsonl", 12)``)."""
+    file = source_file(doc.path)
+    tail = doc.path[len(file) + 1 :]
+    return file, int(tail) if tail.isdigit() else None
+
+
+def _prepare(doc: Document, report: list[Problem]) -> dict[str, Any] | None:
+    """The writer's fields of ``doc``, or ``None`` (reported) if they cannot be made.
+
+    Checked before the writer sees them: a string that does not encode as UTF-8
+    would otherwise fail inside the writer, half-way through the document.
+    """
+    try:
+        fields = document_fields(doc)
+        for value in fields.values():
+            if isinstance(value, str):
+                value.encode("utf-8")
+    except (Exception, MemoryError) as exc:  # this document only
+        file, line = _where(doc)
+        report.append(Problem(file, f"not indexed ({type(exc).__name__}: {exc})", line))
+        return None
+    return fields
+
+
+def _add(writer: IndexWriter, doc: Document, fields: dict[str, Any], report: list[Problem]) -> bool:
+    """Add one document; ``False`` (reported) if the writer refused it and stayed usable."""
+    try:
+        writer.add_document(**fields)
+    except DocumentNotIndexed as exc:
+        file, line = _where(doc)
+        report.append(Problem(file, f"not indexed ({exc})", line))
+        return False
+    return True
+
+
+def _record_failure(
+    store: IndexStore,
+    stats: RunStats,
+    problems: list[Problem],
+    t0: float,
+    exc: BaseException,
+    doc: Document | None,
+) -> IndexRunError | None:
+    """Save the failed run's report (with the file and line it was at); the error to raise.
+
+    ``None`` when ``exc`` is already a clear error of ours (storage, damage):
+    it is recorded and re-raised as it is.
+    """
+    reason = str(exc) if isinstance(exc, FihrisError) else f"{type(exc).__name__}: {exc}"
+    stats.error = reason
+    failure = Problem(str(store.root), reason)
+    if doc is not None:
+        file, line = _where(doc)
+        failure = Problem(file, f"the run stopped at this document: {reason}", line)
+    _finish(store, stats, [*problems, failure], t0)
+    if isinstance(exc, FihrisError):
+        return None
+    where = f" at {failure.path}:{failure.line}" if failure.line else f" at {failure.path}"
+    return IndexRunError(
+        f"the {stats.kind} could not finish{where if doc is not None else ''} "
+        f"({reason}); the previous index stays live"
+    )
 
 
 def _finish(store: IndexStore, stats: RunStats, problems: Iterable[Problem], t0: float) -> None:
@@ -142,8 +223,8 @@ def _finish(store: IndexStore, stats: RunStats, problems: Iterable[Problem], t0:
     store.write_status(stats.to_dict())
 
 
-def _count_docs(path: Path) -> tuple[int, dict[str, int]]:
-    ix = whoosh_index.open_dir(str(path))
+def _count_docs(path: Path, check: bool = True) -> tuple[int, dict[str, int]]:
+    ix = open_generation(path, check)
     with ix.reader() as reader:
         langs = reader.column_reader("lang")
         by_lang: dict[str, int] = {}
@@ -160,7 +241,7 @@ def _publish(store: IndexStore, partial: Path, stats: RunStats, expected: int) -
     without an error: Whoosh's parallel writer commits what the others
     wrote. Counting first keeps the previous generation live instead.
     """
-    stats.documents, stats.by_lang = _count_docs(partial)
+    stats.documents, stats.by_lang = _count_docs(partial, check=False)
     if stats.documents != expected:
         raise IndexStorageError(
             f"the new index holds {stats.documents} documents where {expected} were written "
@@ -182,34 +263,46 @@ def build_index(
     progress: Progress | None = None,
     wait: float = 0.0,
     expected: int | None = None,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> RunStats:
     """Index every document of ``corpus`` into a new generation and swap it in."""
     store = IndexStore(index_dir)
     stats = RunStats("build", str(corpus), _now())
     t0 = time.perf_counter()
-    reader = _reader(corpus)
+    reader = _reader(corpus, max_document_bytes)
+    problems = reader.report.problems
     with store.lock(wait):
-        partial = store.new_generation()
+        doc: Document | None = None
         try:
-            ix = whoosh_index.create_in(str(partial), make_schema())
-            hint = expected if expected is not None else _estimate(corpus)
-            writer = _writer(ix, hint, procs)
+            partial = store.new_generation()
             try:
-                for doc in reader:
-                    writer.add_document(**document_fields(doc))
-                    stats.added += 1
-                    if progress:
-                        progress(stats.added)
-            except BaseException:
-                writer.cancel()
+                ix = whoosh_index.create_in(str(partial), make_schema())
+                hint = expected if expected is not None else _estimate(corpus)
+                writer = _writer(ix, hint, procs)
+                try:
+                    for doc in reader:
+                        fields = _prepare(doc, problems)
+                        if fields is None or not _add(writer, doc, fields, problems):
+                            continue
+                        stats.added += 1
+                        if progress:
+                            progress(stats.added)
+                    doc = None
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                _publish(store, partial, stats, stats.added)
+            except OSError as exc:
+                raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
+            finally:
+                store.discard_partials()
+        except (Exception, MemoryError) as exc:  # recorded, then raised
+            error = _record_failure(store, stats, problems, t0, exc, doc)
+            if error is None:
                 raise
-            writer.commit()
-            _publish(store, partial, stats, stats.added)
-        except OSError as exc:
-            raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
-        finally:
-            store.discard_partials()
-        _finish(store, stats, reader.report.problems, t0)
+            raise error from exc
+        _finish(store, stats, problems, t0)
     return stats
 
 
@@ -226,57 +319,97 @@ def update_index(
     procs: int | None = None,
     progress: Progress | None = None,
     wait: float = 0.0,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> RunStats:
-    """Apply the corpus's changes to the index; rebuild if there is none or its analysis is old."""
+    """Apply the corpus's changes to the index; rebuild if there is none or its analysis is old.
+
+    A damaged live generation is rebuilt too, into fresh files: hard-linking
+    its files into the next generation would carry the damage along.
+    """
     store = IndexStore(index_dir)
     manifest = store.manifest()
-    if manifest is None or manifest.analysis_version != ANALYSIS_VERSION:
-        reason = (
-            "no index yet"
-            if manifest is None
-            else f"analysis changed ({manifest.analysis_version} → {ANALYSIS_VERSION})"
+    reason = None
+    if manifest is None:
+        reason = "no index yet"
+    elif manifest.analysis_version != ANALYSIS_VERSION:
+        reason = f"analysis changed ({manifest.analysis_version} → {ANALYSIS_VERSION})"
+    else:
+        damage = store.check()
+        if damage is not None:
+            reason = f"the index was damaged ({damage})"
+    if reason is not None:
+        stats = build_index(
+            corpus,
+            index_dir,
+            procs=procs,
+            progress=progress,
+            wait=wait,
+            max_document_bytes=max_document_bytes,
         )
-        stats = build_index(corpus, index_dir, procs=procs, progress=progress, wait=wait)
         stats.kind = "update"
         stats.rebuilt_because = reason
         store.write_status(stats.to_dict())
         return stats
     stats = RunStats("update", str(corpus), _now())
     t0 = time.perf_counter()
-    reader = _reader(corpus)
+    reader = _reader(corpus, max_document_bytes)
+    problems = reader.report.problems
     with store.lock(wait):
-        base = store.current_dir()
-        known = _known_documents(base)
-        changes: list[Document] = []
-        seen: set[str] = set()
-        for doc in reader:
-            seen.add(doc.id)
-            old = known.get(doc.id)
-            if old is None or old[0] != doc.fingerprint:
-                changes.append(doc)
-            else:
-                stats.unchanged += 1
-            if progress:
-                progress(len(seen))
-        broken_files = {source_file(p.path) for p in reader.report.errors}
-        gone = [
-            doc_id
-            for doc_id, (_, file) in known.items()
-            if doc_id not in seen and file not in broken_files
-        ]
-        if changes or gone:
-            _apply(store, base, changes, gone, known, stats, procs)
-        else:
-            store.discard_partials()  # what a killed run left behind
-            stats.documents, stats.by_lang = _count_docs(base)
-            stats.generation = int(base.name[4:10])
-        _finish(store, stats, reader.report.problems, t0)
+        try:
+            _update(store, reader, stats, progress, procs)
+        except IndexLockedError:
+            raise
+        except (Exception, MemoryError) as exc:  # recorded, then raised
+            error = _record_failure(store, stats, problems, t0, exc, None)
+            if error is None:
+                raise
+            raise error from exc
+        _finish(store, stats, problems, t0)
     return stats
+
+
+def _update(
+    store: IndexStore,
+    reader: CorpusReader,
+    stats: RunStats,
+    progress: Progress | None,
+    procs: int | None,
+) -> None:
+    """The body of an incremental update, with the lock held."""
+    base = store.current_dir()
+    known = _known_documents(base)
+    changes: list[tuple[Document, dict[str, Any]]] = []
+    seen: set[str] = set()
+    problems = reader.report.problems
+    for doc in reader:
+        seen.add(doc.id)
+        fields = _prepare(doc, problems)
+        if fields is None:
+            continue  # reported; an older version, if any, stays
+        old = known.get(doc.id)
+        if old is None or old[0] != fields["fingerprint"]:
+            changes.append((doc, fields))
+        else:
+            stats.unchanged += 1
+        if progress:
+            progress(len(seen))
+    broken_files = {source_file(p.path) for p in reader.report.errors}
+    gone = [
+        doc_id
+        for doc_id, (_, file) in known.items()
+        if doc_id not in seen and file not in broken_files
+    ]
+    if changes or gone:
+        _apply(store, base, changes, gone, known, stats, procs, problems)
+    else:
+        store.discard_partials()  # what a killed run left behind
+        stats.documents, stats.by_lang = _count_docs(base)
+        stats.generation = int(base.name[4:10])
 
 
 def _known_documents(gen_dir: Path) -> dict[str, tuple[str, str]]:
     """``id → (fingerprint, file)`` of the live documents, read from columns only."""
-    ix = whoosh_index.open_dir(str(gen_dir))
+    ix = open_generation(gen_dir)
     with ix.reader() as reader:
         ids = reader.column_reader("id")
         prints = reader.column_reader("fingerprint")
@@ -291,27 +424,32 @@ def _text(value: object) -> str:
 def _apply(
     store: IndexStore,
     base: Path,
-    changes: list[Document],
+    changes: list[tuple[Document, dict[str, Any]]],
     gone: list[str],
     known: dict[str, tuple[str, str]],
     stats: RunStats,
     procs: int | None,
+    problems: list[Problem],
 ) -> None:
     partial = store.new_generation(base)
     try:
-        ix = whoosh_index.open_dir(str(partial))
+        ix = open_generation(partial, check=False)
         writer = _writer(ix, len(changes), procs)
         try:
             for doc_id in gone:
                 writer.delete_by_term("id", doc_id)
                 stats.deleted += 1
-            for doc in changes:
+            for doc, fields in changes:
                 if doc.id in known:
                     writer.delete_by_term("id", doc.id)
+                if not _add(writer, doc, fields, problems):
+                    if doc.id in known:
+                        stats.deleted += 1  # its old version is gone with it (reported)
+                    continue
+                if doc.id in known:
                     stats.updated += 1
                 else:
                     stats.added += 1
-                writer.add_document(**document_fields(doc))
         except BaseException:
             writer.cancel()
             raise

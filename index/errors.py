@@ -5,7 +5,9 @@ FihrisError
 └── IndexStoreError       problems with the index directory
     ├── IndexMissingError no index has been built yet
     ├── IndexLockedError  another process is writing
-    └── IndexStorageError cannot read/write the directory (read-only, disk full…)
+    ├── IndexStorageError cannot read/write the directory (read-only, disk full…)
+    ├── IndexDamagedError a generation's files are truncated, missing or unreadable
+    └── IndexRunError     a build or update could not finish (the previous index stays live)
 """
 
 from __future__ import annotations
@@ -33,3 +35,15 @@ class IndexLockedError(IndexStoreError):
 
 class IndexStorageError(IndexStoreError):
     """The index directory cannot be read or written (permissions, full disk)."""
+
+
+class IndexDamagedError(IndexStoreError):
+    """The live generation's files do not match what was written (truncated, missing, corrupt).
+
+    Its own class so the web layer can answer 503 naming the fix, ``fihris status``
+    can exit 3, and ``index update`` can rebuild instead of hard-linking bad files.
+    """
+
+
+class IndexRunError(IndexStoreError):
+    """A build or update stopped before publishing; the previous generation stays live."""

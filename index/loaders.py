@@ -1,10 +1,12 @@
 """Reading a corpus folder: text dispatches and JSON Lines, never losing a good document.
 
 Every problem (undecodable bytes, a broken JSON line, a truncated stream, a
-duplicate id) becomes a :class:`Problem` naming the file, the line and the
-reason; the walk goes on. Decoding falls back from UTF-8 to Windows-1256
-(Arabic) and Windows-1252 (French) with a warning, because archives hold files
-written on old Windows machines.
+duplicate id, a lone surrogate, a file name that is not UTF-8, a line over
+the size limit, even a ``MemoryError`` while parsing one line) becomes a
+:class:`Problem` naming the file, the line and the reason; the walk goes on.
+Decoding falls back from UTF-8 to Windows-1256 (Arabic) and Windows-1252
+(French) with a warning, because archives hold files written on old Windows
+machines.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from typing import IO, Any, Final, Literal
 
 from index.dates import parse_date
 from index.documents import Document, detect_lang, normalize_lang
+from index.sanitize import bounded_lines, describe_size, repair_surrogates, safe_name
 from index.text import arabic_share
 
 TEXT_SUFFIXES: Final = (".txt", ".md")
@@ -28,6 +32,9 @@ JSONL_SUFFIXES: Final = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 IGNORED_NAMES: Final = frozenset({"readme.md", "readme.txt", "license", "license.txt", "licence"})
 KNOWN_FIELDS: Final = frozenset({"id", "text", "title", "lang", "date", "source", "url"})
 MAX_TITLE: Final = 200
+#: Largest line of a stream, or text file, read as one document (bytes, after decompression).
+#: Far above any news dispatch; small enough that a bomb never reaches the writer.
+DEFAULT_MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -120,17 +127,33 @@ def _first_sentence(paragraph: str) -> str:
 class CorpusReader:
     """Walks a corpus folder and yields its documents; problems go to :attr:`report`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> None:
         self.root = root
+        self.max_document_bytes = max_document_bytes
         self.report = LoadReport()
         self._seen: dict[str, str] = {}
+        #: the line being read in the current file, for a report when the file breaks
+        self._lineno: int | None = None
 
     def __iter__(self) -> Iterator[Document]:
         if not self.root.is_dir():
             raise NotADirectoryError(f"corpus folder not found: {self.root}")
         for path in corpus_files(self.root):
-            rel = path.relative_to(self.root).as_posix()
-            name = path.name.lower()
+            rel, repaired = safe_name(path.relative_to(self.root).as_posix())
+            if repaired:
+                self._problem(
+                    rel,
+                    "file name is not valid UTF-8; its undecodable bytes are written %XX "
+                    "in the document id",
+                    severity="warning",
+                )
+            yield from self._read_file(path, rel)
+
+    def _read_file(self, path: Path, rel: str) -> Iterator[Document]:
+        """The documents of one file; whatever goes wrong in it stays in it."""
+        name = path.name.lower()
+        self._lineno = None
+        try:
             if name.endswith(JSONL_SUFFIXES):
                 docs: Iterable[Document] = self._read_jsonl(path, rel)
             elif name.endswith(TEXT_SUFFIXES):
@@ -141,7 +164,7 @@ class CorpusReader:
                     "unsupported format (accepted: .txt .md .jsonl .jsonl.gz .jsonl.xz)",
                     severity="warning",
                 )
-                continue
+                return
             for doc in docs:
                 if doc.id in self._seen:
                     self._problem(
@@ -153,6 +176,13 @@ class CorpusReader:
                 self._seen[doc.id] = doc.path
                 self.report.documents += 1
                 yield doc
+        except (Exception, MemoryError) as exc:  # one file must not end the walk
+            where = f"at line {self._lineno}" if self._lineno else "while reading"
+            self._problem(
+                rel,
+                f"stopped {where} ({type(exc).__name__}: {exc}); the documents before were kept",
+                line=self._lineno,
+            )
 
     def _problem(
         self,
@@ -164,10 +194,16 @@ class CorpusReader:
         self.report.problems.append(Problem(path, reason, line, severity))
 
     def _read_text(self, path: Path, rel: str) -> Iterator[Document]:
+        limit = self.max_document_bytes
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)  # never more than the limit, even if it grew
+                size = os.fstat(handle.fileno()).st_size
         except OSError as exc:
             self._problem(rel, f"unreadable: {exc.strerror or exc}")
+            return
+        if len(data) > limit:
+            self._problem(rel, _oversized(max(size, len(data)), limit))
             return
         if b"\x00" in data[:8192]:
             self._problem(rel, "binary file (NUL bytes), not a text dispatch")
@@ -184,12 +220,22 @@ class CorpusReader:
 
     def _read_jsonl(self, path: Path, rel: str) -> Iterator[Document]:
         lineno = 0
+        limit = self.max_document_bytes
         try:
             with _open_stream(path) as stream:
-                for lineno, raw in enumerate(stream, start=1):
+                for lineno, raw, size in bounded_lines(stream, limit):
+                    self._lineno = lineno
+                    if raw is None:
+                        self._problem(rel, _oversized(size, limit), lineno)
+                        continue
                     if not raw.strip():
                         continue
-                    doc = self._parse_line(raw, rel, lineno)
+                    try:
+                        doc = self._parse_line(raw, rel, lineno)
+                    except (Exception, MemoryError) as exc:  # this line only
+                        del raw
+                        self._problem(rel, f"line not read ({type(exc).__name__}: {exc})", lineno)
+                        continue
                     if doc is not None:
                         yield doc
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
@@ -212,6 +258,15 @@ class CorpusReader:
         if not isinstance(record, dict):
             self._problem(rel, f"a JSON object is required, got {type(record).__name__}", lineno)
             return None
+        record, repaired = repair_surrogates(record)
+        if repaired:
+            self._problem(
+                rel,
+                f"{repaired} lone surrogate(s) (\\ud800-\\udfff escapes: not Unicode) "
+                "replaced with U+FFFD",
+                lineno,
+                "warning",
+            )
         doc_id = record.get("id")
         body = record.get("text")
         if not isinstance(doc_id, str | int) or isinstance(doc_id, bool) or str(doc_id) == "":
@@ -251,6 +306,13 @@ class CorpusReader:
             path=f"{rel}:{lineno}",
             meta=meta,
         )
+
+
+def _oversized(size: int, limit: int) -> str:
+    return (
+        f"document of {describe_size(size)} is over the limit of {describe_size(limit)} "
+        "(--max-document-bytes, FIHRIS_MAX_DOCUMENT_BYTES); skipped"
+    )
 
 
 def _open_stream(path: Path) -> IO[bytes]:

@@ -13,29 +13,66 @@ build writes a new one, an update hard-links the live one's files (Whoosh
 segment files are immutable) and commits on the copy. Readers follow CURRENT
 and keep serving the previous generation until the swap. A kill -9 at any
 moment leaves CURRENT pointing at a complete generation.
+
+Hard links make generations share files: damage to one file (a truncated
+``.seg``) damages every generation holding it, so older generations are not
+backups. Each manifest lists its generation's files with their sizes, and
+opening a generation checks them (and each segment's own table of contents)
+first: a damaged generation is an :class:`IndexDamagedError` naming the file
+and the fix, never a crash. Generations are read without ``mmap``: a file
+truncated *after* it was opened then gives short reads (an error the search
+layer turns into the same IndexDamagedError) instead of a SIGBUS that kills
+the process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
+import pickle
 import shutil
+import struct
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
-from index.errors import IndexLockedError, IndexMissingError, IndexStorageError
+from index.errors import (
+    IndexDamagedError,
+    IndexLockedError,
+    IndexMissingError,
+    IndexStorageError,
+)
 
 MANIFEST: Final = "fihris.json"
 #: Generations kept besides the live one, for searchers still reading them.
 KEEP_PREVIOUS: Final = 2
+#: The fix named by every damage report.
+REBUILD_HINT: Final = (
+    "rebuild it with 'fihris index build' (or let 'fihris index update' rebuild it); "
+    "older generations share its files and are damaged too"
+)
+#: A compound segment (``.seg``) starts with its directory's offset and length.
+_SEG_HEADER: Final = struct.Struct("!qi")
+#: Errors that reading a damaged (truncated, overwritten) Whoosh file raises.
+READ_ERRORS: Final = (
+    EOFError,
+    struct.error,
+    pickle.UnpicklingError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AssertionError,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +85,96 @@ class Manifest:
     kind: str
     documents: int
     by_lang: dict[str, int]
+    #: file name → size in bytes, as published (empty in manifests written before sizes were)
+    files: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def read(cls, gen_dir: Path) -> Manifest:
         data = json.loads((gen_dir / MANIFEST).read_text("utf-8"))
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k != "files"}
+        files = data.get("files") or {}
+        return cls(**values, files={str(k): int(v) for k, v in files.items()})
+
+
+def _data_files(gen_dir: Path) -> dict[str, int]:
+    """Sizes of a generation's index files (its manifest and lock files left out)."""
+    return {
+        item.name: item.stat().st_size
+        for item in sorted(gen_dir.iterdir())
+        if item.is_file() and item.name != MANIFEST and not _is_lock(item.name)
+    }
+
+
+def _is_lock(name: str) -> bool:
+    return name.endswith(".lock") or name.endswith("WRITELOCK")
+
+
+def check_generation(gen_dir: Path, manifest: Manifest) -> str | None:
+    """What is wrong with a generation's files, or ``None`` when they look whole.
+
+    Two checks, both a few ``stat`` calls and 12-byte reads: every file the
+    manifest lists must exist with the size it was published with, and every
+    compound segment must be as long as its header says (the header gives the
+    offset and length of the segment's table of contents, written last). The
+    second also covers generations published before manifests listed sizes.
+    """
+    for name, size in sorted(manifest.files.items()):
+        try:
+            actual = (gen_dir / name).stat().st_size
+        except FileNotFoundError:
+            return f"{gen_dir / name} is missing"
+        except OSError as exc:
+            return f"{gen_dir / name} cannot be read ({exc.strerror or exc})"
+        if actual != size:
+            return f"{gen_dir / name} is {actual} bytes long where {size} were written"
+    try:
+        segments = sorted(p for p in gen_dir.iterdir() if p.name.endswith(".seg"))
+    except OSError as exc:
+        return f"{gen_dir} cannot be listed ({exc.strerror or exc})"
+    for seg in segments:
+        try:
+            with seg.open("rb") as handle:
+                header = handle.read(_SEG_HEADER.size)
+                actual = os.fstat(handle.fileno()).st_size
+        except OSError as exc:
+            return f"{seg} cannot be read ({exc.strerror or exc})"
+        if len(header) < _SEG_HEADER.size:
+            return f"{seg} is {actual} bytes long, too short for a segment"
+        offset, length = _SEG_HEADER.unpack(header)
+        if offset + length != actual:
+            return f"{seg} is {actual} bytes long where its header says {offset + length}"
+    return None
+
+
+def damaged(gen_dir: Path, problem: str) -> IndexDamagedError:
+    """The error of a damaged generation: what is wrong, and the fix."""
+    return IndexDamagedError(
+        f"the index generation {gen_dir} is damaged: {problem}; {REBUILD_HINT}"
+    )
+
+
+def open_generation(gen_dir: Path, check: bool = True) -> Index:
+    """A generation's Whoosh index, read without mmap; checked first unless ``check`` is False.
+
+    Without mmap a file truncated while open fails with a read error, not a
+    SIGBUS. ``check=False`` is for a ``.partial`` generation being written
+    (it has no manifest yet; its files were checked as the live generation).
+    """
+    if check:
+        try:
+            manifest = Manifest.read(gen_dir)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise damaged(gen_dir, f"its manifest {MANIFEST} cannot be read ({exc})") from exc
+        problem = check_generation(gen_dir, manifest)
+        if problem is not None:
+            raise damaged(gen_dir, problem)
+    storage = FileStorage(str(gen_dir), supports_mmap=False)
+    try:
+        return storage.open_index()
+    except READ_ERRORS as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise IndexStorageError(f"cannot open index {gen_dir}: {exc}") from exc
+        raise damaged(gen_dir, f"{type(exc).__name__}: {exc}") from exc
 
 
 class IndexStore:
@@ -78,12 +200,22 @@ class IndexStore:
         return self.root / name
 
     def open(self) -> tuple[Index, Manifest]:
-        """The live Whoosh index and its manifest."""
+        """The live Whoosh index and its manifest; ``IndexDamagedError`` if its files are not."""
         gen_dir = self.current_dir()
         try:
-            return whoosh_index.open_dir(str(gen_dir)), Manifest.read(gen_dir)
-        except (OSError, ValueError, KeyError) as exc:
+            manifest = Manifest.read(gen_dir)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexStorageError(f"cannot open index {gen_dir}: {exc}") from exc
+        return open_generation(gen_dir), manifest
+
+    def check(self) -> str | None:
+        """What is wrong with the live generation's files (``None``: whole, or no index)."""
+        try:
+            gen_dir = self.current_dir()
+            manifest = Manifest.read(gen_dir)
+        except (IndexMissingError, OSError, ValueError, KeyError, TypeError):
+            return None
+        return check_generation(gen_dir, manifest)
 
     def manifest(self) -> Manifest | None:
         try:
@@ -151,6 +283,7 @@ class IndexStore:
         """Write the manifest, make the generation durable and swap it in atomically."""
         final = partial.with_name(partial.name.removesuffix(".partial"))
         try:
+            manifest = dataclasses.replace(manifest, files=_data_files(partial))
             (partial / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), "utf-8")
             for item in partial.iterdir():
                 _fsync(item)

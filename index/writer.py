@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import heapq
 import pickle
+import sys
 from array import array
 from collections.abc import Iterator
 from itertools import groupby
@@ -229,6 +230,14 @@ class _GroupedCommit:
                 lengths.close()
 
 
+class DocumentNotIndexed(Exception):
+    """The writer could not index one document; it stays usable for the next ones.
+
+    Raised by :meth:`FihrisWriter.add_document` after it has made the half-added
+    document harmless (see there); the build reports the document and goes on.
+    """
+
+
 class FihrisWriter(_GroupedCommit, SegmentWriter):  # type: ignore[misc]
     """``SegmentWriter`` with a :class:`TermPool` and a direct path for analysed text."""
 
@@ -280,13 +289,28 @@ class FihrisWriter(_GroupedCommit, SegmentWriter):  # type: ignore[misc]
                 column = field.column_type
                 if column:
                     perdocwriter.add_column_value(name, column, field.to_column_value(value))
-        except Exception:
+        except (Exception, MemoryError) as exc:  # one document fails alone
             perdocwriter.cancel_doc()
-            raise
+            self._discard(docnum)
+            raise DocumentNotIndexed(f"{type(exc).__name__}: {exc}") from exc
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
         pool.grew(postings)
+
+    def _discard(self, docnum: int) -> None:
+        """Use up ``docnum`` as an empty, deleted document.
+
+        Some of its postings may already be in the pool (or spilled to a run
+        file) when a later field fails: numbering the next document the same
+        would give it those postings. As a deleted document of the new segment
+        they match nothing (searches skip deleted documents, as after an update).
+        """
+        self.perdocwriter.start_doc(docnum)
+        self.perdocwriter.finish_doc()
+        self.newsegment.delete_document(docnum)
+        self._added = True
+        self.docnum += 1
 
 
 class _SubWriter(SubWriterTask):  # type: ignore[misc]
@@ -314,6 +338,24 @@ class _SubWriter(SubWriterTask):  # type: ignore[misc]
             return
         segment = writer._finalize_segment()
         self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
+
+    def _process_file(self, filename: str, doc_count: int) -> None:
+        """Whoosh's job file loop; a document the writer refuses is named on stderr.
+
+        The parent counts the documents of the new index before publishing it, so
+        such a run ends with a clear error (exit 3) rather than a missing document.
+        """
+        writer = self.writer
+        tempstorage = writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as f:
+            for _ in range(doc_count):
+                code, args = pickle.load(f)
+                assert code == 0
+                try:
+                    writer.add_document(**args)
+                except DocumentNotIndexed as exc:
+                    print(f"fihris: {args.get('path')}: not indexed ({exc})", file=sys.stderr)
+        tempstorage.delete_file(filename)
 
 
 class FihrisMpWriter(_GroupedCommit, MpWriter):  # type: ignore[misc]

@@ -13,13 +13,14 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from whoosh import query as wq
 
-from index import IndexMissingError, IndexStore, Manifest, Token
+from index import IndexStore, IndexStoreError, Manifest, Token
+from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search.compile import Compiled, compile_query
 from search.crosslang import CrossLanguage, default_cross_language
@@ -74,12 +75,37 @@ class SearchEngine:
             if self._gen is None or name != self._gen.name:
                 # raises IndexMissingError without an index; the translator indexes
                 # each name vocabulary as the generation builds it, off the query path
-                new = Generation(self.store, getattr(self.cross, "prepare_names", None))
+                new = self._open_generation()
                 old, self._gen = self._gen, new
                 if old is not None:
                     old.retire()
             self._stamp = stamp
             return self._gen
+
+    def _open_generation(self) -> Generation:
+        try:
+            return Generation(self.store, getattr(self.cross, "prepare_names", None))
+        except READ_ERRORS as exc:
+            # the files passed the check as it was opened: damaged since, or a bug
+            gen_dir = self.store.current_dir()
+            problem = self.store.check()
+            if problem is None:
+                raise
+            raise damaged(gen_dir, problem) from exc
+
+    @contextlib.contextmanager
+    def _detect_damage(self) -> Iterator[None]:
+        """Turn a read error into ``IndexDamagedError`` when the generation's files changed."""
+        try:
+            yield
+        except READ_ERRORS as exc:
+            gen = self._gen
+            if gen is None:
+                raise
+            problem = check_generation(gen.directory, gen.manifest)
+            if problem is None:
+                raise
+            raise damaged(gen.directory, problem) from exc
 
     def warm(self) -> None:
         """Start loading, in the background, what the first queries would wait for.
@@ -93,7 +119,7 @@ class SearchEngine:
             prepare()
         try:
             gen = self._generation()
-        except IndexMissingError:
+        except IndexStoreError:  # missing or damaged: the server starts and says so
             return
         for kind in ("fr", "ar"):
             gen.vocabulary(kind)
@@ -101,6 +127,10 @@ class SearchEngine:
     # -- search -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
         """Run ``request``; raises InvalidQuery for a query with nothing searchable."""
+        with self._detect_damage():
+            return self._search(request)
+
+    def _search(self, request: SearchRequest) -> SearchResults:
         t0 = time.perf_counter()
         if not request.q.strip():
             raise InvalidQuery("the query is empty: type a word to search for", "q")
@@ -300,6 +330,11 @@ class SearchEngine:
 
     # -- documents and status -----------------------------------------------------------
     def document(self, doc_id: str, q: str | None = None, cross: bool = True) -> DocumentView:
+        """One whole document by id (see :meth:`_document`)."""
+        with self._detect_damage():
+            return self._document(doc_id, q, cross)
+
+    def _document(self, doc_id: str, q: str | None = None, cross: bool = True) -> DocumentView:
         """A whole document, ``q``'s words (and their translations) marked."""
         gen = self._generation()
         marks = Highlighter()

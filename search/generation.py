@@ -39,6 +39,7 @@ class Generation:
         self.index, self.manifest = store.open()
         self._prepare_names = prepare_names
         self.name = f"gen-{self.manifest.generation:06d}"
+        self.directory = store.root / self.name
         first = self.index.searcher()
         self._free: list[Any] = [first]
         self._count = 1

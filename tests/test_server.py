@@ -359,5 +359,5 @@ def test_the_servers_reindexer_never_forks_writers(
     reindexer = web.scheduler.Reindexer(tmp_path, tmp_path)
     assert reindexer.trigger()
     reindexer.wait(10)
-    assert calls == [{"wait": 30.0, "procs": 1}]
+    assert calls == [{"wait": 30.0, "procs": 1, "max_document_bytes": 16 * 1024 * 1024}]
     assert reindexer.status()["last_run"]["ok"] is True

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
+from index.errors import IndexStoreError
 from search.serialize import document_to_dict, results_to_dict
 from web.errors import ApiError, ErrorBody
 from web.services import RawParams, Services, index_summary, parse_request
@@ -148,8 +149,17 @@ def api_document(
 
 @get("/api/status", summary="Index and re-index status", sync_to_thread=True, tags=["service"])
 def api_status(services: NamedDependency[Services]) -> dict[str, Any]:
-    """Documents per language, index generation, last and next re-index run."""
-    return {**index_summary(services), "engine": services.engine.status()}
+    """Documents per language, index generation, last and next re-index run.
+
+    Answers even when the index is missing or damaged (``damaged`` says what is
+    wrong, ``engine`` is then ``null``): this is where an operator looks.
+    """
+    summary = index_summary(services)
+    try:
+        engine: dict[str, Any] | None = services.engine.status()
+    except IndexStoreError:
+        engine = None
+    return {**summary, "engine": engine}
 
 
 @get(
@@ -160,10 +170,18 @@ def api_status(services: NamedDependency[Services]) -> dict[str, Any]:
     responses={503: ERRORS[503]},
 )
 def healthz(services: NamedDependency[Services]) -> dict[str, Any]:
-    """Liveness and readiness: 200 when an index generation is being served."""
+    """Liveness and readiness: 200 when an index generation is being served.
+
+    503 ``index_damaged`` (degraded) when the live generation's files are not
+    what was written: searches fail until the index is rebuilt, so a balancer
+    should send traffic elsewhere; the process itself is fine and keeps serving
+    status and pages.
+    """
     summary = index_summary(services)
     if summary["generation"] is None:
         raise ApiError(503, "index_unavailable", "no index generation is available")
+    if summary["damaged"]:
+        raise ApiError(503, "index_damaged", f"degraded: {summary['damaged']}")
     return {"status": "ok", "generation": summary["generation"]}
 
 

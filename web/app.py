@@ -67,7 +67,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         from search import SearchEngine
 
         engine = SearchEngine(settings.index_dir)
-    reindexer = Reindexer(settings.corpus_dir, settings.index_dir, every=settings.reindex_every)
+    reindexer = Reindexer(
+        settings.corpus_dir,
+        settings.index_dir,
+        every=settings.reindex_every,
+        max_document_bytes=settings.max_document_bytes,
+    )
     services = Services(settings=settings, engine=engine, reindexer=reindexer)
 
     def provide_services() -> Services:

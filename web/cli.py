@@ -31,7 +31,7 @@ from index import (
     tokenize,
     update_index,
 )
-from web.settings import parse_port, parse_reindex_every
+from web.settings import parse_document_bytes, parse_port, parse_reindex_every
 
 if TYPE_CHECKING:
     from web.settings import Settings
@@ -66,6 +66,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "corpus_dir": getattr(args, "corpus", None),
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
+            "max_document_bytes": getattr(args, "max_document_bytes", None),
         }.items()
         if value is not None
     }
@@ -117,6 +118,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             procs=args.procs,
             progress=progress,
             wait=args.wait,
+            max_document_bytes=settings.max_document_bytes,
         )
     finally:
         progress.close()
@@ -219,6 +221,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print("\n".join(status_lines(settings.index_dir, summary)))
+    if summary["damaged"]:
+        print(f"fihris: {summary['damaged']}", file=sys.stderr)
+        return EXIT_MISSING
     return EXIT_OK
 
 
@@ -288,6 +293,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="seconds to wait for another writer to finish (default 0)",
+    )
+    idx.add_argument(
+        "--max-document-bytes",
+        type=_option(parse_document_bytes),
+        metavar="SIZE",
+        help="largest document read (a stream line, a text file): 16M, 512K, 1G or bytes; "
+        "larger ones are skipped and reported (default 16M; FIHRIS_MAX_DOCUMENT_BYTES)",
     )
     idx.add_argument("--json", action="store_true", help="print the run report as JSON")
     idx.set_defaults(func=cmd_index)

@@ -17,7 +17,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from index.errors import FihrisError, IndexStoreError
+from index.errors import FihrisError, IndexDamagedError, IndexStoreError
 from search.errors import DocumentNotFound, SearchError
 from web.i18n import LABELS, text_dir, ui_lang
 
@@ -64,6 +64,8 @@ def classify(exc: Exception) -> tuple[int, ErrorDetail, dict[str, str]]:
     if isinstance(exc, SearchError):
         status = 404 if isinstance(exc, DocumentNotFound) else 400
         return status, ErrorDetail(exc.code, exc.message, exc.parameter), {}
+    if isinstance(exc, IndexDamagedError):
+        return 503, ErrorDetail("index_damaged", str(exc)), {}
     if isinstance(exc, IndexStoreError):
         return 503, ErrorDetail("index_unavailable", str(exc)), {}
     if isinstance(exc, ValidationException):

@@ -14,6 +14,7 @@ ignored once its process is gone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index import FihrisError, RunStats, update_index
+from index import DEFAULT_MAX_DOCUMENT_BYTES, FihrisError, RunStats, update_index
 
 log = logging.getLogger("fihris.reindex")
 
@@ -32,14 +33,18 @@ UpdateFn = Callable[[Path, Path], RunStats]
 SCHEDULE_FILE = "schedule.json"
 
 
-def _default_update(corpus: Path, index_dir: Path) -> RunStats:
+def _default_update(
+    corpus: Path, index_dir: Path, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> RunStats:
     """Wait a little for a writer in another process (cron) instead of failing at once.
 
     One writer process (``procs=1``): a large batch would otherwise fork writer
     processes from this multi-threaded server, and a fork copies whatever locks
     the search threads hold at that instant (a child can deadlock on them).
     """
-    return update_index(corpus, index_dir, wait=30.0, procs=1)
+    return update_index(
+        corpus, index_dir, wait=30.0, procs=1, max_document_bytes=max_document_bytes
+    )
 
 
 def _iso(moment: float | None) -> str | None:
@@ -71,10 +76,13 @@ class Reindexer:
         corpus_dir: Path,
         index_dir: Path,
         every: float | None = None,
-        update: UpdateFn = _default_update,
+        update: UpdateFn | None = None,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> None:
         self.corpus_dir, self.index_dir, self.every = corpus_dir, index_dir, every
-        self._update = update
+        self._update: UpdateFn = update or functools.partial(
+            _default_update, max_document_bytes=max_document_bytes
+        )
         self._lock = threading.Lock()
         self._running: threading.Thread | None = None
         self._stop = threading.Event()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from index import IndexStore
+from index.store import damaged
 from search import validate_request
 from search.errors import InvalidParameter
 from search.models import DocumentView, SearchRequest, SearchResults
@@ -110,6 +111,7 @@ _RUN_FIELDS = (
     "warnings",
     "generation",
     "rebuilt_because",
+    "error",
 )
 
 
@@ -127,8 +129,18 @@ def store_summary(index_dir: Path) -> dict[str, Any]:
         "by_lang": dict(manifest.by_lang) if manifest else {},
         "generation": manifest.generation if manifest else None,
         "created": manifest.created if manifest else None,
+        # what is wrong with the live generation's files (a few stat calls), or None
+        "damaged": index_damage(store),
         "last_run": last_run(store.read_status()),
     }
+
+
+def index_damage(store: IndexStore) -> str | None:
+    """The live generation's damage as the error message users see (problem and fix), or None."""
+    problem = store.check()
+    if problem is None:
+        return None
+    return str(damaged(store.current_dir(), problem))
 
 
 def last_run(report: dict[str, Any]) -> dict[str, Any] | None:
@@ -162,6 +174,8 @@ def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
         f"documents:  {summary['documents']} ({langs})",
     ]
     run = summary["last_run"]
+    if summary.get("damaged"):
+        lines.append(f"DAMAGED:    {summary['damaged']}")
     if run is None:
         lines.append("last run:   none recorded")
     else:
@@ -172,6 +186,8 @@ def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
         )
         if run.get("rebuilt_because"):
             lines.append(f"            rebuilt the whole index: {run['rebuilt_because']}")
+        if run.get("error"):
+            lines.append(f"            the run did not finish: {run['error']}")
         for failure in run["failures"]:
             where = f"{failure['path']}:{failure['line']}" if failure["line"] else failure["path"]
             lines.append(f"  failed:   {where}: {failure['reason']}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from index.errors import FihrisError
+from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 UI_LANGS: Final = ("fr", "ar")
@@ -62,6 +63,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_SIZE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)\s*$", re.IGNORECASE)
+SIZE_SYNTAX: Final = (
+    "expected a number of bytes, optionally with a unit K, M or G, e.g. 16M, 512KiB"
+)
+#: Below this a corpus line holding one ordinary dispatch would already be refused.
+MIN_DOCUMENT_BYTES: Final = 1024
+
+
+def parse_document_bytes(text: str) -> int:
+    """The largest document read: ``16M``, ``16MiB``, ``512K``, ``1G`` or plain bytes (≥ 1 KiB).
+
+    Units are binary (K = 1024). Raises ``ValueError`` naming the value and the syntax.
+    """
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"invalid size {text!r}: {SIZE_SYNTAX}")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[(match.group(2) or "").lower()]
+    value = int(float(match.group(1)) * scale)
+    if value < MIN_DOCUMENT_BYTES:
+        raise ValueError(f"invalid size {text!r}: at least {MIN_DOCUMENT_BYTES} bytes (1K)")
+    return value
+
+
 def _ui_lang(text: str) -> str:
     value = text.strip().lower()
     if value not in UI_LANGS:
@@ -102,6 +126,8 @@ class Settings:
     ui_lang: str = "fr"  # interface language when the request does not choose one
     max_body_size: int = 64 * 1024  # bytes; the API takes no large bodies
     max_url_length: int = 32 * 1024  # bytes of path and query (encoded); longer is a 414
+    #: bytes of one corpus document (a stream line, a text file); larger ones are skipped
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -119,6 +145,7 @@ class Settings:
             "admin_token": ("FIHRIS_ADMIN_TOKEN", _optional_token),
             "max_query_length": ("FIHRIS_MAX_QUERY_LENGTH", _positive_int),
             "ui_lang": ("FIHRIS_UI_LANG", _ui_lang),
+            "max_document_bytes": ("FIHRIS_MAX_DOCUMENT_BYTES", parse_document_bytes),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
