@@ -24,11 +24,11 @@ from web.settings import Settings, SettingsError, parse_duration
 
 # What `fihris serve` does: Settings.from_env(), create_app(settings), uvicorn.run(...).
 SERVE = """
-import uvicorn
 from web.app import create_app
+from web.server import serve
 from web.settings import Settings
 settings = Settings.from_env()
-uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+serve(create_app(settings), settings, log_level="warning")
 """
 
 
