@@ -13,11 +13,19 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, QueryParameter
 
 from search.serialize import document_to_dict, results_to_dict
 from web.errors import ApiError, ErrorBody
-from web.services import RawParams, Services, index_summary, parse_request
+from web.services import (
+    EXCLUDE_PATTERN,
+    MAX_EXCLUDED,
+    RawParams,
+    Services,
+    index_summary,
+    parse_request,
+)
 
 Q = Annotated[
     str,
@@ -66,7 +74,15 @@ Cross = Annotated[
 ]
 Exclude = Annotated[
     list[str] | None,
-    QueryParameter(description="a translation to drop, as LANG:TERM (repeatable), e.g. ar:بشر"),
+    QueryParameter(
+        description="a translation to drop, as LANG:TERM (repeatable, at most "
+        f"{MAX_EXCLUDED}), e.g. ar:بشر; TERM: 1–64 characters, no colon, space or control",
+        # what parse_exclude accepts, so a schema-valid value is never refused
+        schema_extra={
+            "items": Schema(type=OpenAPIType.STRING, pattern=EXCLUDE_PATTERN),
+            "max_items": MAX_EXCLUDED,
+        },
+    ),
 ]
 
 ERRORS = {

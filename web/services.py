@@ -20,7 +20,16 @@ from web.scheduler import Reindexer
 from web.settings import Settings
 
 MAX_EXCLUDED = 32
-_EXCLUDE = re.compile(r"^(fr|ar):[^\s:]{1,64}$")
+# A dropped translation: target language, colon, a term of 1-64 characters without a colon,
+# whitespace or control character. The same text is the OpenAPI schema's ``pattern`` (web.api),
+# so it is written for both regex dialects: whitespace is spelt out, because Python's ``\s``
+# and JavaScript's differ (\x1c-\x1f, \x85, \ufeff), and it is matched whole (``fullmatch``:
+# Python's ``$`` also matches before a final newline, JavaScript's does not).
+EXCLUDE_PATTERN = (
+    r"^(fr|ar):[^:\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    r"{1,64}$"
+)
+_EXCLUDE = re.compile(EXCLUDE_PATTERN)
 
 
 class Engine(Protocol):
@@ -86,7 +95,7 @@ def parse_exclude(values: tuple[str, ...]) -> tuple[str, ...]:
             f"exclude is given {len(values)} times; at most {MAX_EXCLUDED} are accepted", "exclude"
         )
     for value in values:
-        if not _EXCLUDE.match(value):
+        if not _EXCLUDE.fullmatch(value):
             raise InvalidParameter(
                 f"exclude={value!r} is not a translation key; expected fr:TERM or ar:TERM",
                 "exclude",
