@@ -22,6 +22,7 @@ from litestar.template import TemplateConfig
 from web import api, pages
 from web.apidocs import LocalDocsPlugin
 from web.errors import handle_exception
+from web.gate import CostGate, gate_middleware
 from web.hygiene import STATIC_ERRORS, STATIC_PREFIX, head_as_get, static_path_guard
 from web.i18n import text_dir
 from web.links import doc_path
@@ -70,6 +71,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         engine = SearchEngine(settings.index_dir)
     reindexer = Reindexer(settings.corpus_dir, settings.index_dir, every=settings.reindex_every)
     services = Services(settings=settings, engine=engine, reindexer=reindexer)
+    gate = CostGate(settings.max_concurrent, settings.queue_wait)
 
     def provide_services() -> Services:
         return services
@@ -92,7 +94,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
             ),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
-        state=State({"settings": settings, "services": services}),
+        state=State({"settings": settings, "services": services, "gate": gate}),
+        middleware=[gate_middleware(gate)],
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment())
         ),

@@ -37,7 +37,14 @@ class Engine(Protocol):
 
     def search(self, request: SearchRequest) -> SearchResults: ...
 
-    def document(self, doc_id: str, q: str | None = None, cross: bool = True) -> DocumentView: ...
+    def document(
+        self,
+        doc_id: str,
+        q: str | None = None,
+        cross: bool = True,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> DocumentView: ...
 
     def status(self) -> dict[str, Any]: ...
 
@@ -101,6 +108,24 @@ def parse_exclude(values: tuple[str, ...]) -> tuple[str, ...]:
                 "exclude",
             )
     return tuple(dict.fromkeys(values))
+
+
+#: Digits of the largest offset accepted (a body never has a trillion characters).
+_OFFSET = re.compile(r"[0-9]{1,12}")
+OFFSET_PATTERN = "^[0-9]{1,12}$"
+
+
+def parse_offset(text: str | None) -> int:
+    """``?offset=`` of a document: where its piece starts (characters); 0 when absent."""
+    if text is None or text == "":
+        return 0
+    if not _OFFSET.fullmatch(text):
+        raise InvalidParameter(
+            f"offset={text!r} is not a position in the document; expected a whole number "
+            "from 0 to its length (the next_offset of the previous piece)",
+            "offset",
+        )
+    return int(text)
 
 
 #: Failures listed in a status (the count is always complete).
