@@ -140,3 +140,8 @@ class DocumentView:
     text: str
     html: str
     translations: tuple[str, ...] = ()
+    # the body may come in pieces (SearchEngine.document's limit): where this one sits
+    length: int = 0  # characters in the whole body
+    offset: int = 0  # where this piece starts in it
+    next_offset: int | None = None  # where the next piece starts; None: this is the end
+    truncated: bool = False  # True when ``text`` is not the whole body

@@ -134,11 +134,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free loopback port (for the browser)."""
+def live_server(app: Any, settings: Any) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free loopback port, configured as `serve` does."""
+    from dataclasses import replace
+
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    from web.server import uvicorn_config
+
+    served = replace(settings, host="127.0.0.1", port=free_port())
+    config = uvicorn_config(app, served, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

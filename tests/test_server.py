@@ -24,11 +24,11 @@ from web.settings import Settings, SettingsError, parse_duration
 
 # What `fihris serve` does: Settings.from_env(), create_app(settings), uvicorn.run(...).
 SERVE = """
-import uvicorn
 from web.app import create_app
+from web.server import serve
 from web.settings import Settings
 settings = Settings.from_env()
-uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+serve(create_app(settings), settings, log_level="warning")
 """
 
 
@@ -184,6 +184,12 @@ def test_settings_from_environment_and_overrides() -> None:
         ("FIHRIS_UI_LANG", "en", "fr, ar"),
         ("FIHRIS_ADMIN_TOKEN", "short", "16"),  # a guessable token is refused
         ("FIHRIS_MAX_QUERY_LENGTH", "0", "greater than zero"),
+        ("FIHRIS_MAX_CONCURRENT", "0", "greater than zero"),  # nothing could ever run
+        ("FIHRIS_QUEUE_WAIT", "soon", "30s"),
+        ("FIHRIS_HEADER_TIMEOUT", "0s", "greater than zero"),  # every connection closed at once
+        ("FIHRIS_KEEP_ALIVE", "-1", "30s"),
+        ("FIHRIS_MAX_DOCUMENT_CHARS", "10", "1000"),  # pieces too small to read
+        ("FIHRIS_MAX_HEADER_SIZE", "16k", "whole number"),
     ],
 )
 def test_a_bad_environment_value_is_named_with_what_is_accepted(
@@ -193,6 +199,24 @@ def test_a_bad_environment_value_is_named_with_what_is_accepted(
         Settings.from_env({variable: value})
     message = str(caught.value)
     assert variable in message and repr(value) in message and hint in message
+
+
+def test_the_limits_come_from_the_environment() -> None:
+    env = {
+        "FIHRIS_MAX_CONCURRENT": "3",
+        "FIHRIS_QUEUE_WAIT": "0.5",
+        "FIHRIS_HEADER_TIMEOUT": "20s",
+        "FIHRIS_KEEP_ALIVE": "2",
+        "FIHRIS_MAX_DOCUMENT_CHARS": "50000",
+        "FIHRIS_MAX_HEADER_SIZE": "8192",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.max_concurrent, settings.queue_wait) == (3, 0.5)
+    assert (settings.header_timeout, settings.keep_alive) == (20.0, 2.0)
+    assert (settings.max_document_chars, settings.max_header_size) == (50000, 8192)
+    defaults = Settings.from_env({})
+    assert defaults.max_concurrent >= 1 and defaults.queue_wait == 2.0
+    assert defaults.max_document_chars == 200_000 and defaults.max_header_size == 16 * 1024
 
 
 def test_unknown_override_is_a_programming_error() -> None:

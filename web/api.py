@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import hmac
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, QueryParameter
 
 from index.errors import IndexStoreError
 from search.serialize import document_to_dict, results_to_dict
 from web.errors import ApiError, ErrorBody
-from web.services import RawParams, Services, index_summary, parse_request
+from web.gate import COST
+from web.links import doc_path
+from web.services import (
+    EXCLUDE_PATTERN,
+    MAX_EXCLUDED,
+    OFFSET_PATTERN,
+    RawParams,
+    Services,
+    index_summary,
+    parse_offset,
+    parse_request,
+)
 
 Q = Annotated[
     str,
@@ -78,13 +91,34 @@ MatchParam = Annotated[
 ]
 Exclude = Annotated[
     list[str] | None,
-    QueryParameter(description="a translation to drop, as LANG:TERM (repeatable), e.g. ar:بشر"),
+    QueryParameter(
+        description="a translation to drop, as LANG:TERM (repeatable, at most "
+        f"{MAX_EXCLUDED}), e.g. ar:بشر; TERM: 1–64 characters, no colon, space or control",
+        # what parse_exclude accepts, so a schema-valid value is never refused
+        schema_extra={
+            "items": Schema(type=OpenAPIType.STRING, pattern=EXCLUDE_PATTERN),
+            "max_items": MAX_EXCLUDED,
+        },
+    ),
+]
+
+Offset = Annotated[
+    str | None,
+    QueryParameter(
+        description="where the body starts, in characters (default 0): a long body comes "
+        "in pieces; pass the previous piece's next_offset to get the next one",
+        schema_extra={"pattern": OFFSET_PATTERN},
+    ),
 ]
 
 ERRORS = {
     400: ResponseSpec(ErrorBody, description="a parameter or the query is invalid"),
     404: ResponseSpec(ErrorBody, description="no such document"),
-    503: ResponseSpec(ErrorBody, description="the index is missing or unreadable"),
+    503: ResponseSpec(
+        ErrorBody,
+        description="the index is missing or unreadable, or the server is busy "
+        "(then with Retry-After)",
+    ),
 }
 
 
@@ -111,6 +145,7 @@ def raw_params(
     sync_to_thread=True,
     responses=ERRORS,
     tags=["search"],
+    opt={COST: "search"},
 )
 def api_search(
     services: NamedDependency[Services],
@@ -137,14 +172,37 @@ def api_search(
     sync_to_thread=True,
     responses=ERRORS,
     tags=["search"],
+    opt={COST: "document"},
 )
 def api_document(
-    services: NamedDependency[Services], doc_id: FromPath[str], q: Q = "", cross: Cross = None
+    services: NamedDependency[Services],
+    doc_id: FromPath[str],
+    q: Q = "",
+    cross: Cross = None,
+    offset: Offset = None,
 ) -> dict[str, Any]:
-    """One whole document by id; with ``q``, the query's terms are marked in its HTML."""
+    """One document by id; with ``q``, the query's terms are marked in its HTML.
+
+    A body longer than the server's limit (FIHRIS_MAX_DOCUMENT_CHARS, 200,000
+    characters by default) comes in pieces: ``truncated`` is true, ``length`` is the
+    whole body's length, ``offset`` where this piece starts, and ``next_offset`` and
+    ``next`` (a URL) give the next piece; ``next_offset`` is null on the last one.
+    """
     request = parse_request(RawParams(q=q, cross=cross), services.settings)
-    view = services.engine.document(doc_id.removeprefix("/"), q=q or None, cross=request.cross)
-    return document_to_dict(view)
+    view = services.engine.document(
+        doc_id.removeprefix("/"),
+        q=q or None,
+        cross=request.cross,
+        offset=parse_offset(offset),
+        limit=services.settings.max_document_chars,
+    )
+    data = document_to_dict(view)
+    data["next"] = None
+    if view.next_offset is not None:
+        params = {"q": q, "cross": cross, "offset": str(view.next_offset)}
+        query = urlencode({k: v for k, v in params.items() if v})
+        data["next"] = f"{doc_path(view.id, '/api/documents/')}?{query}"
+    return data
 
 
 @get("/api/status", summary="Index and re-index status", sync_to_thread=True, tags=["service"])

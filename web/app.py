@@ -22,6 +22,8 @@ from litestar.template import TemplateConfig
 from web import api, pages
 from web.apidocs import LocalDocsPlugin
 from web.errors import handle_exception
+from web.gate import CostGate, gate_middleware
+from web.hygiene import STATIC_ERRORS, STATIC_PREFIX, head_as_get, static_path_guard
 from web.i18n import text_dir
 from web.links import doc_path
 from web.scheduler import Reindexer
@@ -74,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         max_document_bytes=settings.max_document_bytes,
     )
     services = Services(settings=settings, engine=engine, reindexer=reindexer)
+    gate = CostGate(settings.max_concurrent, settings.queue_wait)
 
     def provide_services() -> Services:
         return services
@@ -83,35 +86,45 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         if owned:
             services.engine.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *pages.ROUTES,
             *api.ROUTES,
             create_static_files_router(
-                path="/static", directories=[HERE / "static"], include_in_schema=False
+                path=STATIC_PREFIX,
+                directories=[HERE / "static"],
+                include_in_schema=False,
+                guards=[static_path_guard],
+                exception_handlers=STATIC_ERRORS,  # type: ignore[arg-type]
             ),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
-        state=State({"settings": settings, "services": services}),
+        state=State({"settings": settings, "services": services, "gate": gate}),
+        middleware=[gate_middleware(gate)],
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment())
         ),
         openapi_config=OpenAPIConfig(
             title="Fihris",
             version=VERSION,
-            description="Search a bilingual French/Arabic news archive (cross-language).",
+            description="Search a bilingual French/Arabic news archive (cross-language). "
+            "Every GET operation also answers HEAD (same status and headers, no body).",
             path="/schema",
             render_plugins=[LocalDocsPlugin()],
             use_handler_docstrings=True,
         ),
         exception_handlers={Exception: handle_exception},
         before_send=[add_security_headers],
-        before_request=request_limits(settings.max_url_length, settings.max_body_size),
+        before_request=request_limits(
+            settings.max_url_length, settings.max_body_size, settings.max_header_size
+        ),
         on_startup=[reindexer.start, lambda: _warm(engine)],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_size,
         debug=False,
     )
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app
 
 
 def _warm(engine: Engine) -> None:

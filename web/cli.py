@@ -228,14 +228,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from web.app import create_app
+    from web.server import serve
 
     settings = _settings(args)
     if args.reindex_every is not None:  # already checked by argparse (_option)
         settings = replace(settings, reindex_every=parse_reindex_every(args.reindex_every))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    serve(create_app(settings), settings)
     return EXIT_OK
 
 

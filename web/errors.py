@@ -23,8 +23,9 @@ from web.i18n import LABELS, text_dir, ui_lang
 
 log = logging.getLogger("fihris.web")
 
-#: Paths answered in JSON; everything else is a page for people.
-JSON_PREFIXES = ("/api/", "/healthz", "/schema")
+#: Paths answered in JSON; everything else is a page for people (static files are
+#: fetched by machines: a missing one gets the error shape too).
+JSON_PREFIXES = ("/api/", "/healthz", "/schema", "/static/")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def _http_message(exc: HTTPException, phrase: str) -> str:
         return f"request body too large: {detail}" if detail else "request body too large"
     if exc.status_code == 414:
         return f"the URL is too long: {detail}" if detail else "the URL is too long"
+    if exc.status_code == 431:
+        return f"request headers too large: {detail}" if detail else "request headers too large"
     if exc.status_code == 411:
         return "a request body must announce its length (Content-Length); no endpoint takes one"
     return detail or phrase.lower()

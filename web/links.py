@@ -67,7 +67,12 @@ class Links:
     def restore(self, key: str) -> str:
         return self.page(exclude=tuple(k for k in self.raw.exclude if k != key))
 
-    def doc(self, doc_id: str) -> str:
-        """A document page, carrying the query so its terms are highlighted there too."""
+    def doc(self, doc_id: str, offset: int | None = None) -> str:
+        """A document page, carrying the query so its terms are highlighted there too.
+
+        ``offset``: a piece of a long body other than the first.
+        """
         pairs = [(k, v) for k, v in self._pairs(self.raw) if k in {"q", "cross", "ui"}]
+        if offset:
+            pairs.append(("offset", str(offset)))
         return doc_path(doc_id) + ("?" + urlencode(pairs) if pairs else "")

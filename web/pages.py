@@ -16,10 +16,24 @@ from litestar.response import Template
 
 from search.errors import SearchError
 from search.models import MAX_PAGE, SearchResults
-from web.api import Cross, Exclude, From, Lang, MatchParam, Page, Q, Size, Sort, To, raw_params
+from web.api import (
+    Cross,
+    Exclude,
+    From,
+    Lang,
+    MatchParam,
+    Offset,
+    Page,
+    Q,
+    Size,
+    Sort,
+    To,
+    raw_params,
+)
+from web.gate import COST
 from web.i18n import LABELS, UI_COOKIE, text_dir, ui_lang
 from web.links import Links
-from web.services import RawParams, Services, index_summary, parse_request
+from web.services import RawParams, Services, index_summary, parse_offset, parse_request
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -52,7 +66,7 @@ def _pages(results: SearchResults) -> list[int]:
     return list(range(first, min(last, first + 4) + 1))
 
 
-@get("/", sync_to_thread=True, include_in_schema=False)
+@get("/", sync_to_thread=True, include_in_schema=False, opt={COST: "search"})
 def search_page(
     request: AnyRequest,
     services: NamedDependency[Services],
@@ -91,19 +105,26 @@ def search_page(
     )
 
 
-@get("/doc/{doc_id:path}", sync_to_thread=True, include_in_schema=False)
+@get("/doc/{doc_id:path}", sync_to_thread=True, include_in_schema=False, opt={COST: "document"})
 def document_page(
     request: AnyRequest,
     services: NamedDependency[Services],
     doc_id: FromPath[str],
     q: Q = "",
     cross: Cross = None,
+    offset: Offset = None,
 ) -> Template:
-    """One whole document; ids are looked up in the index, never used as file paths."""
+    """One document (a long body in pieces); ids are looked up in the index, never used as paths."""
     context = _common(request, services)
     raw = RawParams(q=q, cross=cross)
     parsed = parse_request(raw, services.settings)
-    view = services.engine.document(doc_id.removeprefix("/"), q=q or None, cross=parsed.cross)
+    view = services.engine.document(
+        doc_id.removeprefix("/"),
+        q=q or None,
+        cross=parsed.cross,
+        offset=parse_offset(offset),
+        limit=services.settings.max_document_chars,
+    )
     default_ui = services.settings.ui_lang
     links = Links(raw, ui=context["ui"] if context["ui"] != default_ui else None)
     context.update(doc=view, raw=raw, links=links)

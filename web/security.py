@@ -4,11 +4,14 @@ Headers are added in a ``before_send`` hook rather than a middleware because
 Litestar runs route middleware only for matched routes: a hook also covers 404s,
 405s, static files and the OpenAPI pages.
 
-Request size: uvicorn (h11) refuses a request line or headers beyond ~16 KiB
-with a bare 400 before the app sees it; below that, :func:`request_limits`
-answers in the API's error shape: 414 for a URL longer than the setting, 413 for
-a body announced larger than the setting, 411 for a body of unannounced length
-(chunked): no endpoint takes a body, so none is read whatever its size.
+Request size: the protocol (``web.server``) refuses a request head still
+incomplete past URL limit + header limit + 1 KiB with a bare 400; below that,
+:func:`request_limits` answers in the API's error shape: 414 for a URL longer
+than the setting, 431 for headers larger than the setting (h11 accepts any head
+that arrives whole, 100 KB included), 413 for a body announced larger than the
+setting, 411 for a body of unannounced length (chunked): no endpoint takes a
+body, so none is read whatever its size. A request announcing both a length and
+a transfer coding is refused (400), and the protocol closes its connection.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
-def request_limits(max_url: int, max_body: int) -> Callable[[Request[Any, Any, Any]], None]:
-    """A ``before_request`` hook refusing oversized URLs and bodies up front.
+def request_limits(
+    max_url: int, max_body: int, max_headers: int
+) -> Callable[[Request[Any, Any, Any]], None]:
+    """A ``before_request`` hook refusing oversized URLs, headers and bodies up front.
 
     Litestar enforces ``request_max_body_size`` only when a handler reads the
     body, so the announced length is checked here, whatever the handler.
@@ -60,6 +65,18 @@ def request_limits(max_url: int, max_body: int) -> Callable[[Request[Any, Any, A
         url_length = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if url_length > max_url:
             raise HTTPException(status_code=414, detail=f"at most {max_url} bytes")
+        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        if header_bytes > max_headers:
+            raise HTTPException(
+                status_code=431,
+                detail=f"{header_bytes} bytes of headers; at most {max_headers} are accepted",
+            )
+        if "transfer-encoding" in request.headers and "content-length" in request.headers:
+            raise HTTPException(
+                status_code=400,
+                detail="a request must not carry both Content-Length and Transfer-Encoding "
+                "(RFC 9112 §6.1); the connection is closed",
+            )
         length = request.headers.get("content-length", "")
         if length and (not length.isdigit() or int(length) > max_body):
             raise HTTPException(status_code=413, detail=f"at most {max_body} bytes")

@@ -21,7 +21,16 @@ from web.scheduler import Reindexer
 from web.settings import Settings
 
 MAX_EXCLUDED = 32
-_EXCLUDE = re.compile(r"^(fr|ar):[^\s:]{1,64}$")
+# A dropped translation: target language, colon, a term of 1-64 characters without a colon,
+# whitespace or control character. The same text is the OpenAPI schema's ``pattern`` (web.api),
+# so it is written for both regex dialects: whitespace is spelt out, because Python's ``\s``
+# and JavaScript's differ (\x1c-\x1f, \x85, \ufeff), and it is matched whole (``fullmatch``:
+# Python's ``$`` also matches before a final newline, JavaScript's does not).
+EXCLUDE_PATTERN = (
+    r"^(fr|ar):[^:\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    r"{1,64}$"
+)
+_EXCLUDE = re.compile(EXCLUDE_PATTERN)
 
 
 class Engine(Protocol):
@@ -29,7 +38,14 @@ class Engine(Protocol):
 
     def search(self, request: SearchRequest) -> SearchResults: ...
 
-    def document(self, doc_id: str, q: str | None = None, cross: bool = True) -> DocumentView: ...
+    def document(
+        self,
+        doc_id: str,
+        q: str | None = None,
+        cross: bool = True,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> DocumentView: ...
 
     def status(self) -> dict[str, Any]: ...
 
@@ -89,12 +105,30 @@ def parse_exclude(values: tuple[str, ...]) -> tuple[str, ...]:
             f"exclude is given {len(values)} times; at most {MAX_EXCLUDED} are accepted", "exclude"
         )
     for value in values:
-        if not _EXCLUDE.match(value):
+        if not _EXCLUDE.fullmatch(value):
             raise InvalidParameter(
                 f"exclude={value!r} is not a translation key; expected fr:TERM or ar:TERM",
                 "exclude",
             )
     return tuple(dict.fromkeys(values))
+
+
+#: Digits of the largest offset accepted (a body never has a trillion characters).
+_OFFSET = re.compile(r"[0-9]{1,12}")
+OFFSET_PATTERN = "^[0-9]{1,12}$"
+
+
+def parse_offset(text: str | None) -> int:
+    """``?offset=`` of a document: where its piece starts (characters); 0 when absent."""
+    if text is None or text == "":
+        return 0
+    if not _OFFSET.fullmatch(text):
+        raise InvalidParameter(
+            f"offset={text!r} is not a position in the document; expected a whole number "
+            "from 0 to its length (the next_offset of the previous piece)",
+            "offset",
+        )
+    return int(text)
 
 
 #: Failures listed in a status (the count is always complete).

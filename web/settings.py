@@ -22,6 +22,7 @@ UI_LANGS: Final = ("fr", "ar")
 _UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 DURATION_SYNTAX: Final = "expected a number and a unit s, m, h or d, e.g. 30s, 10m, 1h"
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_CORES: Final = os.cpu_count() or 2
 
 
 class SettingsError(FihrisError):
@@ -86,6 +87,13 @@ def parse_document_bytes(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(str(exc).split(": ", 1)[-1]) from None
+
+
 def _ui_lang(text: str) -> str:
     value = text.strip().lower()
     if value not in UI_LANGS:
@@ -103,6 +111,13 @@ def parse_reindex_every(text: str) -> float | None:
 def parse_port(text: str) -> int:
     """A TCP port, 1–65535 (``ValueError`` says what is accepted)."""
     return _port(text)
+
+
+def _document_chars(text: str) -> int:
+    value = _int(text)
+    if value < 1000:
+        raise ValueError("at least 1000 characters (a page of text)")
+    return value
 
 
 def _optional_token(text: str) -> str | None:
@@ -128,6 +143,20 @@ class Settings:
     max_url_length: int = 32 * 1024  # bytes of path and query (encoded); longer is a 414
     #: bytes of one corpus document (a stream line, a text file); larger ones are skipped
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    # bytes of header names and values together; more is a 431 (a head that has not arrived
+    # whole within max_url_length + max_header_size is refused by the protocol itself, 400)
+    max_header_size: int = 16 * 1024
+    # seconds a connection may take to send a whole request head (new or kept alive);
+    # after that it is closed (408 when part of a head had arrived)
+    header_timeout: float = 10.0
+    keep_alive: float = 5.0  # seconds an idle kept-alive connection stays open after a response
+    # searches and document renders running at once (the cores: each one is CPU-bound);
+    # more wait up to queue_wait seconds for a turn, then get a 503 with Retry-After
+    max_concurrent: int = _CORES
+    queue_wait: float = 2.0
+    # characters of a document body returned at once; the rest by ?offset= (a 50 MB
+    # dispatch must not become a 105 MB response that stalls the server)
+    max_document_chars: int = 200_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -146,6 +175,12 @@ class Settings:
             "max_query_length": ("FIHRIS_MAX_QUERY_LENGTH", _positive_int),
             "ui_lang": ("FIHRIS_UI_LANG", _ui_lang),
             "max_document_bytes": ("FIHRIS_MAX_DOCUMENT_BYTES", parse_document_bytes),
+            "max_header_size": ("FIHRIS_MAX_HEADER_SIZE", _positive_int),
+            "header_timeout": ("FIHRIS_HEADER_TIMEOUT", _seconds),
+            "keep_alive": ("FIHRIS_KEEP_ALIVE", _seconds),
+            "max_concurrent": ("FIHRIS_MAX_CONCURRENT", _positive_int),
+            "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
+            "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
