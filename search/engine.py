@@ -22,6 +22,7 @@ from whoosh import query as wq
 from index import IndexStore, IndexStoreError, Manifest, Token
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
+from search import proximity
 from search.compile import Compiled, compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
@@ -176,6 +177,17 @@ class SearchEngine:
                 found = evaluator.run(query)
                 if keep is not None:
                     found = {d: s for d, s in found.items() if keep(d)}
+            if request.match == "best" and request.sort == "relevance" and not evaluator.timed_out:
+                # proximity and the lead, among the best documents the user can see
+                pool = (
+                    found
+                    if allowed is None
+                    else {d: s for d, s in found.items() if gen.langs[d] in allowed}
+                )
+                for d, bonus in proximity.bonuses(
+                    gen.stats, searcher, _own_words(parsed), pool
+                ).items():
+                    found[d] += bonus
             matches = fc.Matches(list(found), list(found.values()), evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
@@ -424,6 +436,17 @@ def _query_lang(parsed: Any) -> str:
     """The language the query is written in (its words' majority script)."""
     scripts = [t.script for w in parsed.words() for t in w.tokens if t.script != "num"]
     return "ar" if scripts.count("ar") > len(scripts) / 2 else "fr"
+
+
+def _own_words(parsed: Any) -> list[str]:
+    """The exact forms of the query's positive words, in order, common words left out."""
+    return [
+        t.exact
+        for w in parsed.words()
+        if not getattr(w, "prefix", False)
+        for t in w.tokens
+        if not t.stop
+    ]
 
 
 def compiled_phrase(parsed: Any) -> str:

@@ -200,7 +200,7 @@ class Evaluator:
                 for k, w in enumerate(words):
                     at = decoded.get(w)
                     if at is None:
-                        at = decoded[w] = _positions(lists[w], places[w])
+                        at = decoded[w] = positions_of(lists[w], places[w])
                     shifted = {p - k for p in at}
                     starts = shifted if starts is None else starts & shifted
                     if not starts:
@@ -261,7 +261,7 @@ def _find(postings: Postings, docnum: int) -> int:
     return i if i < len(postings.docnums) and postings.docnums[i] == docnum else -1
 
 
-def _positions(postings: Postings, i: int) -> list[int]:
+def positions_of(postings: Postings, i: int) -> list[int]:
     """Decoded positions of one posting (``whoosh.formats.Positions.decode_positions``)."""
     assert postings.values is not None
     value = postings.values[i]
