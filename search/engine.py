@@ -178,12 +178,15 @@ class SearchEngine:
                 if keep is not None:
                     found = {d: s for d, s in found.items() if keep(d)}
             if request.match == "best" and request.sort == "relevance" and not evaluator.timed_out:
-                # proximity and the lead, among the best documents the user can see
-                pool = (
-                    found
-                    if allowed is None
-                    else {d: s for d, s in found.items() if gen.langs[d] in allowed}
-                )
+                # proximity and the lead, among the best documents the user can see in the
+                # query's own language: the positions are those of the query's own words, so
+                # in the other language only the names and numbers it keeps would earn them
+                own_lang = _query_lang(parsed)
+                pool = {
+                    d: s
+                    for d, s in found.items()
+                    if gen.langs[d] == own_lang and (allowed is None or own_lang in allowed)
+                }
                 for d, bonus in proximity.bonuses(
                     gen.stats, searcher, _own_words(parsed), pool
                 ).items():

@@ -466,3 +466,38 @@ def test_a_words_translations_are_alternatives(
         assert set(ids(results)) == found
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "near", "far", "q"),
+    [
+        # the same words, as many times, in documents of the same length: only where they
+        # stand differs (side by side in the lead, or scattered past it)
+        (
+            "fr",
+            "barrage inondation vallée",
+            "barrage {} inondation {} vallée",
+            "barrage inondation",
+        ),
+        ("ar", "سد فيضان وادي", "سد {} فيضان {} وادي", "سد فيضان"),
+    ],
+)
+def test_words_near_each_other_in_the_lead_rank_first(
+    tmp_path: Path, lang: str, near: str, far: str, q: str
+) -> None:
+    filler = " ".join(["mot"] * 60) if lang == "fr" else " ".join(["كلمة"] * 60)
+    docs = [  # "far" first: a tie would keep it first
+        {"id": "far", "lang": lang, "title": "", "text": far.format(filler, filler)},
+        {"id": "near", "lang": lang, "title": "", "text": f"{near} {filler} {filler}"},
+    ]
+    write_corpus(tmp_path / "corpus", docs)
+    build_index(tmp_path / "corpus", tmp_path / "index")
+    engine = SearchEngine(tmp_path / "index", cross_language=NoTranslation())
+    try:
+        best = [h.id for h in engine.search(validate_request(q, cross="false")).hits]
+        plain = engine.search(validate_request(q, cross="false", match="any")).hits
+    finally:
+        engine.close()
+    assert best[:2] == ["near", "far"]
+    scores = {h.id: h.score for h in plain}
+    assert scores["near"] == pytest.approx(scores["far"])  # BM25F alone cannot tell them apart
