@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 from whoosh import query as wq
 
 from index import IndexStore, IndexStoreError, Manifest, Token
@@ -25,7 +26,7 @@ from search import facets as fc
 from search.compile import Compiled, compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
-from search.evaluate import Evaluator
+from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
@@ -156,11 +157,13 @@ class SearchEngine:
         keep = column_filter(gen, parsed, request)
         with gen.searcher() as searcher:
             evaluator = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S)
-            found = evaluator.run(query)
-            if keep is not None:
-                found = {d: s for d, s in found.items() if keep(d)}
+            found = _kept(evaluator.run(query), keep)
             allowed = langs if (request.lang or parsed.filters.langs) else None
-            visible = found if allowed is None else [d for d in found if gen.langs[d] in allowed]
+            visible = (
+                len(found[0]) > 0
+                if allowed is None
+                else any(gen.langs[d] in allowed for d in found[0].tolist())
+            )
             if not visible and compiled.exact_phrase is not None and not evaluator.timed_out:
                 # no dispatch has the phrase word for word: search its words instead
                 prepared = self._prepare(
@@ -173,10 +176,8 @@ class SearchEngine:
                     f'no dispatch has "{compiled_phrase(parsed)}" word for word: '
                     "its words are searched instead"
                 )
-                found = evaluator.run(query)
-                if keep is not None:
-                    found = {d: s for d, s in found.items() if keep(d)}
-            matches = fc.Matches(list(found), list(found.values()), evaluator.timed_out)
+                found = _kept(evaluator.run(query), keep)
+            matches = fc.Matches(found[0].tolist(), found[1].tolist(), evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
@@ -325,7 +326,7 @@ class SearchEngine:
                 return 0
             found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
             keep = column_filter(gen, other, request)
-            return len(found) if keep is None else sum(1 for d in found if keep(d))
+            return len(found[0]) if keep is None else sum(1 for d in found[0].tolist() if keep(d))
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
 
@@ -435,3 +436,11 @@ def compiled_phrase(parsed: Any) -> str:
 def highlighter_for(q: str) -> Highlighter:
     """The highlighter of a query string (for callers that mark their own text)."""
     return highlighter(parse(q))
+
+
+def _kept(found: Scores, keep: Any) -> Scores:
+    """The evaluator's matches that pass the column filter ``keep`` (None: all)."""
+    if keep is None or not len(found[0]):
+        return found
+    mask = np.fromiter((keep(d) for d in found[0].tolist()), bool, len(found[0]))
+    return found[0][mask], found[1][mask]

@@ -1,0 +1,126 @@
+"""Oracle: the array evaluator ranks like Whoosh's own BM25F searcher on a real index.
+
+Why: :mod:`search.scoring` reads postings by reaching into Whoosh's codec internals
+and recomputes BM25F itself; a change in either would silently change rankings.
+Random plain word queries (seeded) over the bundled corpus are run both ways: the
+same top 10 (ties may swap), the same scores to 1e-9.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import query as wq
+
+from index import IndexStore, build_index
+from search.evaluate import Evaluator
+from search.matching import BestMatch
+from search.scoring import Statistics
+from search.translate.psq import PSQTerm
+
+ROOT = Path(__file__).resolve().parents[1]
+FIELD = "body"
+QUERIES = 40
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    root = tmp_path_factory.mktemp("oracle")
+    build_index(ROOT / "corpus", root / "index")
+    index, _ = IndexStore(root / "index").open()
+    with index.searcher() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def vocabulary(searcher: Any) -> list[str]:
+    reader = searcher.reader()
+    words = [
+        t.decode("utf-8") if isinstance(t, bytes) else t
+        for t in reader.lexicon(FIELD)
+    ]
+    # words of a few documents at least: a query of hapaxes ties everywhere
+    return sorted(w for w in words if reader.doc_frequency(FIELD, w) >= 3)
+
+
+def _ours(searcher: Any, q: wq.Query) -> list[tuple[int, float]]:
+    stats = Statistics(searcher)
+    docs, scores = Evaluator(stats, searcher, time.perf_counter() + 30).run(q)
+    pairs = list(zip(docs.tolist(), scores.tolist(), strict=True))
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+
+def _whoosh(searcher: Any, q: wq.Query, limit: int = 10) -> list[tuple[int, float]]:
+    return [(hit.docnum, hit.score) for hit in searcher.search(q, limit=limit)]
+
+
+def _same_top(ours: list[tuple[int, float]], theirs: list[tuple[int, float]]) -> None:
+    top = ours[: len(theirs)]
+    assert len(top) == len(theirs)
+    assert [s for _, s in top] == pytest.approx([s for _, s in theirs], rel=1e-9, abs=1e-9)
+    if not theirs:
+        return
+    # documents strictly above the last score are the same set (ties at the cut may differ)
+    last = theirs[-1][1]
+    above = {d for d, s in top if s > last + 1e-9}
+    assert above == {d for d, s in theirs if s > last + 1e-9}
+
+
+def _queries(vocabulary: list[str]) -> list[list[str]]:
+    rng = random.Random(14)
+    return [rng.sample(vocabulary, rng.randint(1, 4)) for _ in range(QUERIES)]
+
+
+def test_vocabulary_is_large_enough(vocabulary: list[str]) -> None:
+    assert len(vocabulary) > 200
+
+
+@pytest.mark.parametrize("n", range(QUERIES))
+def test_or_of_terms_ranks_like_whoosh(searcher: Any, vocabulary: list[str], n: int) -> None:
+    words = _queries(vocabulary)[n]
+    q = wq.Or([wq.Term(FIELD, w) for w in words])
+    _same_top(_ours(searcher, q), _whoosh(searcher, q))
+    # the best-match node without coordination is the same OR
+    best = BestMatch([wq.Term(FIELD, w) for w in words], [False] * len(words), coordinate=False)
+    _same_top(_ours(searcher, best), _whoosh(searcher, q))
+
+
+def test_and_ranks_like_whoosh(searcher: Any, vocabulary: list[str]) -> None:
+    reader = searcher.reader()
+    common = sorted(vocabulary, key=lambda w: -reader.doc_frequency(FIELD, w))[:12]
+    checked = 0
+    for a, b in zip(common, common[1:], strict=False):
+        q = wq.And([wq.Term(FIELD, a), wq.Term(FIELD, b)])
+        theirs = _whoosh(searcher, q, limit=None)
+        ours = _ours(searcher, q)
+        assert len(ours) == len(theirs)
+        _same_top(ours, theirs[:10])
+        checked += bool(theirs)
+    assert checked
+
+
+def test_and_not_ranks_like_whoosh(searcher: Any, vocabulary: list[str]) -> None:
+    reader = searcher.reader()
+    common = sorted(vocabulary, key=lambda w: -reader.doc_frequency(FIELD, w))[:6]
+    q = wq.AndNot(wq.Term(FIELD, common[0]), wq.Term(FIELD, common[1]))
+    theirs = _whoosh(searcher, q, limit=None)
+    ours = _ours(searcher, q)
+    assert theirs and len(ours) == len(theirs)
+    _same_top(ours, theirs[:10])
+
+
+def test_psq_term_scores_like_its_whoosh_matcher(searcher: Any, vocabulary: list[str]) -> None:
+    """The PSQ mixture: array evaluation and ``PSQMatcher`` share one formula."""
+    rng = random.Random(6)
+    for _ in range(10):
+        words = rng.sample(vocabulary, 3)
+        q = PSQTerm(FIELD, [(words[0], 0.6), (words[1], 0.3), (words[2], 0.1)])
+        ours = _ours(searcher, q)
+        theirs = _whoosh(searcher, q, limit=None)
+        assert len(ours) == len(theirs)
+        _same_top(ours, theirs[:10])
