@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def vocabulary(searcher: Any) -> list[str]:
     reader = searcher.reader()
-    words = [
-        t.decode("utf-8") if isinstance(t, bytes) else t
-        for t in reader.lexicon(FIELD)
-    ]
+    words = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(FIELD)]
     # words of a few documents at least: a query of hapaxes ties everywhere
     return sorted(w for w in words if reader.doc_frequency(FIELD, w) >= 3)
 
@@ -94,7 +92,7 @@ def test_and_ranks_like_whoosh(searcher: Any, vocabulary: list[str]) -> None:
     reader = searcher.reader()
     common = sorted(vocabulary, key=lambda w: -reader.doc_frequency(FIELD, w))[:12]
     checked = 0
-    for a, b in zip(common, common[1:], strict=False):
+    for a, b in pairwise(common):
         q = wq.And([wq.Term(FIELD, a), wq.Term(FIELD, b)])
         theirs = _whoosh(searcher, q, limit=None)
         ours = _ours(searcher, q)
