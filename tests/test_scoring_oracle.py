@@ -122,3 +122,22 @@ def test_psq_term_scores_like_its_whoosh_matcher(searcher: Any, vocabulary: list
         theirs = _whoosh(searcher, q, limit=None)
         assert len(ours) == len(theirs)
         _same_top(ours, theirs[:10])
+
+
+def test_formulas_are_whooshs_scalar_and_array() -> None:
+    """One home for BM25: the scalar and array versions equal Whoosh's ``bm25``."""
+    import numpy as np
+    from whoosh.scoring import bm25 as whoosh_bm25
+
+    from search import scoring
+
+    rng = random.Random(3)
+    tf = np.array([rng.uniform(0.1, 20) for _ in range(50)])
+    length = np.array([float(rng.randint(1, 900)) for _ in range(50)])
+    idf = scoring.idf(30_000, 120.5)
+    array = scoring.bm25_array(idf, tf, length, 212.3, 0.75, 1.2)
+    for t, n, a in zip(tf.tolist(), length.tolist(), array.tolist(), strict=True):
+        expected = whoosh_bm25(idf, t, n, 212.3, 0.75, 1.2)
+        assert scoring.bm25(idf, t, n, 212.3, 0.75, 1.2) == expected
+        assert a == pytest.approx(expected, rel=1e-12)
+    assert scoring.psq_mixture([0.5, 0.25], [10, 4]) == 6.0
