@@ -162,7 +162,7 @@ class SearchEngine:
             visible = (
                 len(found[0]) > 0
                 if allowed is None
-                else any(gen.langs[d] in allowed for d in found[0].tolist())
+                else bool(gen.lang_codes.among(found[0], allowed).any())
             )
             if not visible and compiled.exact_phrase is not None and not evaluator.timed_out:
                 # no dispatch has the phrase word for word: search its words instead
@@ -177,27 +177,32 @@ class SearchEngine:
                     "its words are searched instead"
                 )
                 found = _kept(evaluator.run(query), keep)
-            matches = fc.Matches(found[0].tolist(), found[1].tolist(), evaluator.timed_out)
+            matches = fc.Matches(found[0], found[1], evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
                 )
             if allowed is None:
-                kept = list(range(len(matches.docnums)))
+                kept = np.arange(len(matches.docnums))
             else:
-                kept = [i for i, d in enumerate(matches.docnums) if gen.langs[d] in allowed]
-            facets = fc.facets(matches, kept, gen.langs, gen.years)
+                kept = np.flatnonzero(gen.lang_codes.among(matches.docnums, allowed))
+            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes)
             scores = matches.scores
             cross_active = bool(translations) and (allowed is None or len(allowed) > 1)
             if cross_active:
-                scores = fc.normalise_per_lang(matches, kept, gen.langs, _query_lang(parsed))
+                scores = fc.normalise_per_lang(matches, kept, gen.lang_codes, _query_lang(parsed))
             first = (request.page - 1) * request.size
             ranked = fc.rank(
                 kept, scores, matches.docnums, gen.dates, request.sort, first + request.size
             )
             hits = tuple(
                 self._hit(
-                    searcher, matches.docnums[i], scores[i], own, translated, request.snippets
+                    searcher,
+                    int(matches.docnums[i]),
+                    float(scores[i]),
+                    own,
+                    translated,
+                    request.snippets,
                 )
                 for i in ranked[first:]
             )

@@ -40,6 +40,8 @@ from whoosh.util.numeric import byte_to_length
 CACHE_POSTINGS: Final = 2_000_000
 #: Phrase results kept per generation (a phrase is a compound term: its matches are fixed).
 CACHE_PHRASES: Final = 512
+#: Document frequencies kept per generation.
+CACHE_FREQUENCIES: Final = 200_000
 #: A term with fewer postings than this is cheap to read again: counted as this many.
 _MIN_COST: Final = 16
 _LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
@@ -122,6 +124,7 @@ class Statistics:
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
         self._phrases: OrderedDict[tuple[str, tuple[str, ...]], tuple[Ints, Floats]] = OrderedDict()
+        self._df: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     # -- per field --------------------------------------------------------------------
@@ -196,7 +199,21 @@ class Statistics:
                 self._phrases.popitem(last=False)
 
     def doc_frequency(self, searcher: Any, field: str, text: str) -> int:
-        """Whoosh's doc frequency (deleted documents included, as its idf counts them)."""
+        """Whoosh's doc frequency (deleted documents included, as its idf counts them).
+
+        Cached: fixed for a generation, and a terms-file lookup each time costs more than
+        scoring a short postings list (a PSQ term asks it of every translation).
+        """
+        key = (field, text)
+        found = self._df.get(key)
+        if found is None:
+            found = self._read_doc_frequency(searcher, field, text)
+            if len(self._df) >= CACHE_FREQUENCIES:
+                self._df.clear()  # a crude bound: refilled by the next queries
+            self._df[key] = found
+        return found
+
+    def _read_doc_frequency(self, searcher: Any, field: str, text: str) -> int:
         try:
             btext = searcher.schema[field].to_bytes(text)
         except (KeyError, ValueError):
