@@ -141,3 +141,73 @@ def test_formulas_are_whooshs_scalar_and_array() -> None:
         assert scoring.bm25(idf, t, n, 212.3, 0.75, 1.2) == expected
         assert a == pytest.approx(expected, rel=1e-12)
     assert scoring.psq_mixture([0.5, 0.25], [10, 4]) == 6.0
+
+
+def _combine_by_dict(
+    parts: list[dict[int, float]], required: list[bool], idf: Any, coordinate: bool
+) -> dict[int, float]:
+    """The dictionary implementation the array ``combine`` replaced: the oracle of the rule."""
+    from search.matching import COORD_POWER, PARTIAL_CEILING, SHORT_QUERY
+
+    must = [p for p, r in zip(parts, required, strict=True) if r]
+    if any(not p for p in must):
+        return {}
+    candidates: set[int] | None = None
+    for p in sorted(must, key=len):
+        candidates = set(p) if candidates is None else candidates.intersection(p)
+    present = [(p, idf(len(p))) for p in parts if p]
+    if not present:
+        return {}
+    score: dict[int, float] = {}
+    weight: dict[int, float] = {}
+    for p, w in present:
+        for d, s in p.items():
+            if candidates is not None and d not in candidates:
+                continue
+            score[d] = score.get(d, 0.0) + s
+            weight[d] = weight.get(d, 0.0) + w
+    if not coordinate:
+        return score
+    total = sum(w for _, w in present)
+    out = {d: s * (weight[d] / total) ** COORD_POWER for d, s in score.items()}
+    if SHORT_QUERY >= len(present) > 1:
+        complete = total * (1 - 1e-9)
+        full = [s for d, s in out.items() if weight[d] >= complete]
+        partial = [s for d, s in out.items() if weight[d] < complete]
+        if full and partial and max(partial) > PARTIAL_CEILING * min(full):
+            scale = PARTIAL_CEILING * min(full) / max(partial)
+            for d in out:
+                if weight[d] < complete:
+                    out[d] *= scale
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_combine_matches_the_dictionary_rule(seed: int) -> None:
+    """Best match (coordination, short-query tiers, required clauses) on random vectors."""
+    import numpy as np
+
+    from search.matching import combine
+    from search.scoring import idf
+
+    rng = random.Random(seed)
+    size = rng.choice([50, 400, 5000])
+    clauses = rng.randint(1, 6)
+    parts: list[dict[int, float]] = []
+    for _ in range(clauses):
+        docs = rng.sample(range(size), rng.randint(0, size // 3))
+        parts.append({d: rng.uniform(0.1, 9.0) for d in docs})
+    required = [rng.random() < 0.2 for _ in range(clauses)]
+    coordinate = rng.random() < 0.8
+
+    def weight(n: int) -> float:
+        return idf(size, n)
+
+    vectors = []
+    for p in parts:
+        docs = np.array(sorted(p), dtype=np.int64)
+        vectors.append((docs, np.array([p[d] for d in docs.tolist()], dtype=np.float64)))
+    docs, scores = combine(vectors, required, weight, coordinate)
+    expected = _combine_by_dict(parts, required, weight, coordinate)
+    assert docs.tolist() == sorted(expected)
+    assert scores.tolist() == pytest.approx([expected[d] for d in docs.tolist()], rel=1e-12)
