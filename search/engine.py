@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 from whoosh import query as wq
 
 from index import IndexStore, IndexStoreError, Manifest, Token
@@ -26,7 +27,7 @@ from search import proximity
 from search.compile import Compiled, compile_query
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
-from search.evaluate import Evaluator
+from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
@@ -157,11 +158,13 @@ class SearchEngine:
         keep = column_filter(gen, parsed, request)
         with gen.searcher() as searcher:
             evaluator = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S)
-            found = evaluator.run(query)
-            if keep is not None:
-                found = {d: s for d, s in found.items() if keep(d)}
+            found = _kept(evaluator.run(query), keep)
             allowed = langs if (request.lang or parsed.filters.langs) else None
-            visible = found if allowed is None else [d for d in found if gen.langs[d] in allowed]
+            visible = (
+                len(found[0]) > 0
+                if allowed is None
+                else bool(gen.lang_codes.among(found[0], allowed).any())
+            )
             if not visible and compiled.exact_phrase is not None and not evaluator.timed_out:
                 # no dispatch has the phrase word for word: search its words instead
                 prepared = self._prepare(
@@ -174,44 +177,52 @@ class SearchEngine:
                     f'no dispatch has "{compiled_phrase(parsed)}" word for word: '
                     "its words are searched instead"
                 )
-                found = evaluator.run(query)
-                if keep is not None:
-                    found = {d: s for d, s in found.items() if keep(d)}
-            if request.match == "best" and request.sort == "relevance" and not evaluator.timed_out:
+                found = _kept(evaluator.run(query), keep)
+            own_lang = _query_lang(parsed)
+            if (
+                request.match == "best"
+                and request.sort == "relevance"
+                and not evaluator.timed_out
+                and (allowed is None or own_lang in allowed)
+                and len(found[0])
+            ):
                 # proximity and the lead, among the best documents the user can see in the
                 # query's own language: the positions are those of the query's own words, so
                 # in the other language only the names and numbers it keeps would earn them
-                own_lang = _query_lang(parsed)
-                pool = {
-                    d: s
-                    for d, s in found.items()
-                    if gen.langs[d] == own_lang and (allowed is None or own_lang in allowed)
-                }
-                for d, bonus in proximity.bonuses(
-                    gen.stats, searcher, _own_words(parsed), pool
-                ).items():
-                    found[d] += bonus
-            matches = fc.Matches(list(found), list(found.values()), evaluator.timed_out)
+                mine = np.flatnonzero(gen.lang_codes.among(found[0], {own_lang}))
+                pool = dict(zip(found[0][mine].tolist(), found[1][mine].tolist(), strict=True))
+                extra = proximity.bonuses(gen.stats, searcher, _own_words(parsed), pool)
+                if extra:
+                    scores = found[1].copy()
+                    at = np.searchsorted(found[0], np.fromiter(extra, dtype=np.int64))
+                    scores[at] += np.fromiter(extra.values(), dtype=np.float64)
+                    found = (found[0], scores)
+            matches = fc.Matches(found[0], found[1], evaluator.timed_out)
             if matches.timed_out:
                 notes.append(
                     f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
                 )
             if allowed is None:
-                kept = list(range(len(matches.docnums)))
+                kept = np.arange(len(matches.docnums))
             else:
-                kept = [i for i, d in enumerate(matches.docnums) if gen.langs[d] in allowed]
-            facets = fc.facets(matches, kept, gen.langs, gen.years)
+                kept = np.flatnonzero(gen.lang_codes.among(matches.docnums, allowed))
+            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes)
             scores = matches.scores
             cross_active = bool(translations) and (allowed is None or len(allowed) > 1)
             if cross_active:
-                scores = fc.normalise_per_lang(matches, kept, gen.langs, _query_lang(parsed))
+                scores = fc.normalise_per_lang(matches, kept, gen.lang_codes, _query_lang(parsed))
             first = (request.page - 1) * request.size
             ranked = fc.rank(
                 kept, scores, matches.docnums, gen.dates, request.sort, first + request.size
             )
             hits = tuple(
                 self._hit(
-                    searcher, matches.docnums[i], scores[i], own, translated, request.snippets
+                    searcher,
+                    int(matches.docnums[i]),
+                    float(scores[i]),
+                    own,
+                    translated,
+                    request.snippets,
                 )
                 for i in ranked[first:]
             )
@@ -340,7 +351,7 @@ class SearchEngine:
                 return 0
             found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
             keep = column_filter(gen, other, request)
-            return len(found) if keep is None else sum(1 for d in found if keep(d))
+            return len(found[0]) if keep is None else sum(1 for d in found[0].tolist() if keep(d))
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
 
@@ -461,3 +472,11 @@ def compiled_phrase(parsed: Any) -> str:
 def highlighter_for(q: str) -> Highlighter:
     """The highlighter of a query string (for callers that mark their own text)."""
     return highlighter(parse(q))
+
+
+def _kept(found: Scores, keep: Any) -> Scores:
+    """The evaluator's matches that pass the column filter ``keep`` (None: all)."""
+    if keep is None or not len(found[0]):
+        return found
+    mask = np.fromiter((keep(d) for d in found[0].tolist()), bool, len(found[0]))
+    return found[0][mask], found[1][mask]

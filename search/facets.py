@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import query as wq
 
 from search.models import Facets, FacetValue
+from search.scoring import Floats, Ints
 
 #: The DATETIME column value of a document without a date.
 NO_DATE = 2**64 - 1
@@ -29,13 +31,44 @@ CROSS_DISCOUNT = 0.9
 
 @dataclass
 class Matches:
-    docnums: list[int]
-    scores: list[float]
+    """Every match of a search: docnums ascending and their scores (numpy arrays)."""
+
+    docnums: Ints
+    scores: Floats
     timed_out: bool
 
 
+@dataclass(frozen=True)
+class Codes:
+    """A string column of the generation as small integer codes, one per document.
+
+    Why: counting facets and filtering by language over every match is then one
+    ``bincount`` or one boolean lookup instead of a Python step per match.
+    """
+
+    names: tuple[str, ...]
+    codes: npt.NDArray[np.int32]
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> Codes:
+        index: dict[str, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(v, len(index)) for v in values), np.int32, len(values)
+        )
+        return cls(tuple(index), codes)
+
+    def among(self, docnums: Ints, allowed: Collection[str]) -> npt.NDArray[np.bool_]:
+        """Whether each of ``docnums`` has one of the ``allowed`` values."""
+        wanted = np.array([n in allowed for n in self.names], dtype=bool)
+        return wanted[self.codes[docnums]] if len(wanted) else np.zeros(len(docnums), bool)
+
+    def counts(self, docnums: Ints) -> dict[str, int]:
+        found = np.bincount(self.codes[docnums], minlength=len(self.names)).tolist()
+        return {n: c for n, c in zip(self.names, found, strict=True) if c}
+
+
 def collect(searcher: Any, query: wq.Query, deadline: float) -> Matches:
-    """Every (docnum, score) matching ``query``, until ``deadline`` (time.perf_counter)."""
+    """Every (docnum, score) matching ``query`` with Whoosh's matchers, until ``deadline``."""
     docnums: list[int] = []
     scores: list[float] = []
     query = query.normalize()
@@ -49,8 +82,12 @@ def collect(searcher: Any, query: wq.Query, deadline: float) -> Matches:
             matcher.next()
             n += 1
             if not n & 255 and time.perf_counter() > deadline:
-                return Matches(docnums, scores, True)
-    return Matches(docnums, scores, False)
+                return Matches(_ints(docnums), np.array(scores, np.float64), True)
+    return Matches(_ints(docnums), np.array(scores, np.float64), False)
+
+
+def _ints(values: list[int]) -> Ints:
+    return np.array(values, np.int64)
 
 
 def count(searcher: Any, query: wq.Query) -> int:
@@ -66,13 +103,10 @@ def count(searcher: Any, query: wq.Query) -> int:
     return total
 
 
-def facets(
-    matches: Matches, kept: Sequence[int], langs: Sequence[str], years: Sequence[str]
-) -> Facets:
+def facets(matches: Matches, kept: Ints, langs: Codes, years: Codes) -> Facets:
     """Language counts over every match; year counts over the language-filtered ``kept``."""
-    docnums = matches.docnums
-    by_lang = Counter(map(langs.__getitem__, docnums))
-    by_year = Counter(map(years.__getitem__, map(docnums.__getitem__, kept)))
+    by_lang = langs.counts(matches.docnums)
+    by_year = years.counts(matches.docnums[kept])
     return Facets(
         lang=tuple(
             FacetValue(v, n) for v, n in sorted(by_lang.items(), key=lambda x: (-x[1], x[0]))
@@ -81,51 +115,46 @@ def facets(
     )
 
 
-def normalise_per_lang(
-    matches: Matches, kept: Sequence[int], langs: Sequence[str], home: str
-) -> list[float]:
+def normalise_per_lang(matches: Matches, kept: Ints, langs: Codes, home: str) -> Floats:
     """Scores divided by the best score of their language: fair French/Arabic merging.
 
     Why: BM25 scores of a translated (PSQ) query and of the original query are on
     different scales, so raw scores would let one language drown the other.
     """
-    docnums = matches.docnums
-    scores = list(matches.scores)
-    by_lang: dict[str, list[int]] = {}
-    for i in kept:
-        lang = langs[docnums[i]]
-        group = by_lang.get(lang)
-        if group is None:
-            by_lang[lang] = [i]
-        else:
-            group.append(i)
-    for lang, group in by_lang.items():
-        top = max(0.0, max(map(scores.__getitem__, group)))
-        factor = 1.0 if lang == home else CROSS_DISCOUNT
-        for i in group:
-            scores[i] = (scores[i] / top if top > 0 else 0.0) * factor
+    scores = matches.scores.copy()
+    codes = langs.codes[matches.docnums[kept]]
+    for code in np.unique(codes).tolist():
+        group = kept[codes == code]
+        top = max(0.0, float(scores[group].max()))
+        factor = 1.0 if langs.names[code] == home else CROSS_DISCOUNT
+        scores[group] = (scores[group] / top if top > 0 else 0.0) * factor
     return scores
 
 
 def rank(
-    kept: Sequence[int],
-    scores: Sequence[float],
-    docnums: Sequence[int],
+    kept: Ints,
+    scores: Floats,
+    docnums: Ints,
     dates: Sequence[int],
     sort: str,
     limit: int,
 ) -> list[int]:
-    """Indices (into the match lists) of the first ``limit`` results, best first."""
+    """Indices (into the match arrays) of the first ``limit`` results, best first."""
     if sort == "date":
+        score_of, docnum_of = scores.tolist(), docnums.tolist()
 
         def key(i: int) -> tuple[bool, int, float]:
-            value = dates[docnums[i]]
-            return (value != NO_DATE, value if value != NO_DATE else 0, scores[i])
+            value = dates[docnum_of[i]]
+            return (value != NO_DATE, value if value != NO_DATE else 0, score_of[i])
 
-        return heapq.nlargest(limit, kept, key=key)
+        return heapq.nlargest(limit, kept.tolist(), key=key)
     if len(kept) > 4 * limit > 0:
         # Only documents scoring at least the limit-th best score can be in the top: find
-        # that score with a keyless (C) selection, then break ties on the few left.
-        cutoff = heapq.nlargest(limit, map(scores.__getitem__, kept))[-1]
-        kept = [i for i in kept if scores[i] >= cutoff]
-    return heapq.nlargest(limit, kept, key=lambda i: (scores[i], -docnums[i]))
+        # that score with one partition, then break ties on the few left.
+        values = scores[kept]
+        cutoff = np.partition(values, len(values) - limit)[len(values) - limit]
+        kept = kept[values >= cutoff]
+    candidates = kept.tolist()
+    score_of, docnum_of = scores[kept].tolist(), docnums[kept].tolist()
+    best = heapq.nlargest(limit, range(len(candidates)), key=lambda j: (score_of[j], -docnum_of[j]))
+    return [candidates[j] for j in best]

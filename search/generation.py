@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from index import IndexStore
-from search.facets import NO_DATE
+from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
 
@@ -49,6 +49,8 @@ class Generation:
         self.langs: list[str] = _column(first, "lang", "")
         self.years: list[str] = _column(first, "year", "")
         self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
+        self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
+        self.year_codes = Codes.of(self.years)
         self.sources: list[str] = _column(first, "source", "")
         self.stats = Statistics(first)
         self._prefixes: dict[str, tuple[list[str], bool]] = {}

@@ -37,7 +37,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
+import numpy as np
 from whoosh import query as wq
+
+from search.scoring import Ints
+from search.vectors import EMPTY, Scores, group_sum, locate
 
 #: Coordination exponent: 0 is a plain OR, large values approach a conjunction. Measured on
 #: the tuning halves (headline → article, lead sentence → document, both languages and
@@ -133,51 +137,46 @@ class BestMatch(wq.Query):  # type: ignore[misc]
 
 
 def combine(
-    parts: Sequence[dict[int, float]],
+    parts: Sequence[Scores],
     required: Sequence[bool],
     idf: Any,
     coordinate: bool,
-) -> dict[int, float]:
-    """The best-match scores of documents given each clause's ``{docnum: score}``.
+) -> Scores:
+    """The best-match scores of documents given each clause's (docnums, scores).
 
     ``idf(n)`` is the idf of a clause that ``n`` documents match (Whoosh's BM25F
-    idf, from :class:`search.scoring.Statistics`).
+    idf, from :class:`search.scoring.Statistics`). Scores and idf weights are summed
+    per document in clause order, as one array pass (:func:`search.vectors.group_sum`).
     """
     must = [p for p, r in zip(parts, required, strict=True) if r]
-    if any(not p for p in must):
-        return {}
-    candidates: set[int] | None = None
-    for p in sorted(must, key=len):
-        candidates = set(p) if candidates is None else candidates.intersection(p)
-    present = [(p, idf(len(p))) for p in parts if p]
+    if any(not len(p[0]) for p in must):
+        return EMPTY
+    candidates: Ints | None = None
+    for p in sorted(must, key=lambda p: len(p[0])):
+        candidates = p[0] if candidates is None else candidates[locate(candidates, p[0])[1]]
+    present = [(p, idf(len(p[0]))) for p in parts if len(p[0])]
     if not present:
-        return {}
-    score: dict[int, float] = {}
-    weight: dict[int, float] = {}
-    get_s, get_w = score.get, weight.get
-    for p, w in present:
-        for d, s in p.items():
-            if candidates is not None and d not in candidates:
-                continue
-            score[d] = get_s(d, 0.0) + s
-            weight[d] = get_w(d, 0.0) + w
+        return EMPTY
+    docs, (score, weight) = group_sum(
+        np.concatenate([p[0] for p, _ in present]),
+        [
+            np.concatenate([p[1] for p, _ in present]),
+            np.repeat([w for _, w in present], [len(p[0]) for p, _ in present]),
+        ],
+    )
+    if candidates is not None:
+        _, inside = locate(docs, candidates)
+        docs, score, weight = docs[inside], score[inside], weight[inside]
     if not coordinate:
-        return score
+        return docs, score
     total = sum(w for _, w in present)
-    if COORD_POWER:
-        out = {d: s * (weight[d] / total) ** COORD_POWER for d, s in score.items()}
-    else:
-        out = score
+    out = score * (weight / total) ** COORD_POWER if COORD_POWER else score.copy()
     if len(present) <= SHORT_QUERY and len(present) > 1:
-        complete = total * (1 - 1e-9)
-        full = [s for d, s in out.items() if weight[d] >= complete]
-        partial = [s for d, s in out.items() if weight[d] < complete]
-        if full and partial:
-            ceiling = PARTIAL_CEILING * min(full)
-            top = max(partial)
+        full = weight >= total * (1 - 1e-9)
+        partial = ~full
+        if full.any() and partial.any():
+            ceiling = PARTIAL_CEILING * float(out[full].min())
+            top = float(out[partial].max())
             if top > ceiling:
-                scale = ceiling / top
-                for d in out:
-                    if weight[d] < complete:
-                        out[d] *= scale
-    return out
+                out[partial] *= ceiling / top
+    return docs, out

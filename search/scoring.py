@@ -6,8 +6,14 @@ one posting at a time through four layers of Python objects (matcher, scorer,
 in the BM25F score of a term in a document is fixed for a generation: the
 term's idf, the field's average length, the document's field length and the
 posting weight. So each term is read once per generation into three arrays
-(docnums, weights, scores), kept in a bounded LRU cache, and a query becomes
-dictionary and set operations over them (:mod:`search.evaluate`).
+(docnums, weights, scores) as numpy arrays, kept in a bounded LRU cache, and a
+query becomes array operations over them (:mod:`search.evaluate`): the BM25 of
+a whole postings list is one array expression, not one Python call per posting.
+
+One home for the formulas: :func:`bm25` / :func:`bm25_array`, :func:`idf` and
+:func:`psq_mixture` are the only places BM25F and the PSQ mixture are written;
+the evaluator and :class:`search.translate.psq.PSQTerm` (Whoosh's matcher path)
+call them.
 
 The numbers are Whoosh's own, so rankings do not change: ``bm25`` and the idf
 ``log(N / (df + 1)) + 1`` of :class:`whoosh.scoring.BM25F`, field lengths read
@@ -19,13 +25,14 @@ segment are left out, as Whoosh's ``FilterMatcher`` does.
 from __future__ import annotations
 
 import threading
-from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import log
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
@@ -33,28 +40,71 @@ from whoosh.util.numeric import byte_to_length
 CACHE_POSTINGS: Final = 2_000_000
 #: Phrase results kept per generation (a phrase is a compound term: its matches are fixed).
 CACHE_PHRASES: Final = 512
+#: Document frequencies kept per generation.
+CACHE_FREQUENCIES: Final = 200_000
 #: A term with fewer postings than this is cheap to read again: counted as this many.
 _MIN_COST: Final = 16
 _LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
 
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+# -- the formulas (the only copies) ---------------------------------------------------
+def idf(doc_count: int, doc_frequency: float) -> float:
+    """Whoosh's BM25F idf: ``log(N / (df + 1)) + 1``."""
+    return log(doc_count / (doc_frequency + 1)) + 1
+
+
+def bm25(idf: float, tf: float, length: float, avgfl: float, b: float, k1: float) -> float:
+    """BM25 of one posting: the expression of ``whoosh.scoring.bm25``, operation for operation."""
+    return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
+
+
+def bm25_array(idf: float, tf: Floats, length: Floats, avgfl: float, b: float, k1: float) -> Floats:
+    """:func:`bm25` of a whole postings list in one array expression (same operations,
+    same order, so each element equals the scalar result)."""
+    out: Floats = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
+    return out
+
+
+def psq_mixture(weights: Sequence[float], doc_frequencies: Sequence[float]) -> float:
+    """PSQ's mixed document frequency ``df' = Σ wᵢ·dfᵢ`` (Darwish & Oard 2003).
+
+    The mixed term frequency ``tf'(d) = Σ wᵢ·tfᵢ(d)`` is the same weighted sum per
+    document (:func:`search.evaluate.Evaluator` sums the scaled postings); both are then
+    scored with :func:`idf` and :func:`bm25` like a plain term.
+    """
+    df = 0.0
+    for w, n in zip(weights, doc_frequencies, strict=True):
+        df += w * n
+    return df
+
 
 @dataclass(slots=True)
 class Postings:
-    """One term of one field over the whole generation (global docnums, ascending)."""
+    """One term of one field over the whole generation (global docnums, ascending).
 
-    docnums: array[int]
-    weights: array[float]
-    scores: array[float]  # BM25F of the term alone in each document
+    The arrays are shared by every search of the generation: read-only, never changed.
+    """
+
+    docnums: Ints
+    weights: Floats
+    scores: Floats  # BM25F of the term alone in each document
     values: list[bytes] | None = None  # encoded positions, read only for phrases
 
-    def scored(self, boost: float = 1.0) -> dict[int, float]:
-        """``{docnum: score}`` (a fresh dict the caller may change)."""
-        if boost == 1.0:
-            return dict(zip(self.docnums, self.scores, strict=True))
-        return {d: s * boost for d, s in zip(self.docnums, self.scores, strict=True)}
+
+def frozen(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    values.flags.writeable = False
+    return values
 
 
-_EMPTY = Postings(array("q"), array("d"), array("d"), [])
+_EMPTY = Postings(
+    frozen(np.zeros(0, np.int64)),
+    frozen(np.zeros(0, np.float64)),
+    frozen(np.zeros(0, np.float64)),
+    [],
+)
 
 
 class Statistics:
@@ -70,10 +120,11 @@ class Statistics:
         self.k1 = float(weighting.K1) if isinstance(weighting, BM25F) else 1.2
         self._b = weighting if isinstance(weighting, BM25F) else None
         self._avgfl: dict[str, float] = {}
-        self._lengths: dict[str, list[int]] = {}
+        self._lengths: dict[str, Floats] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
-        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], dict[int, float]] = OrderedDict()
+        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], tuple[Ints, Floats]] = OrderedDict()
+        self._df: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     # -- per field --------------------------------------------------------------------
@@ -89,29 +140,25 @@ class Statistics:
             self._avgfl[field] = value
         return value
 
-    def lengths(self, searcher: Any, field: str) -> list[int]:
+    def lengths(self, searcher: Any, field: str) -> Floats:
         """The field length of every document by global docnum (1 when absent)."""
         found = self._lengths.get(field)
         if found is None:
-            found = []
+            values: list[int] = []
             for sub, _ in searcher.leaf_searchers():
-                found.extend(_segment_lengths(sub.reader(), field))
+                values.extend(_segment_lengths(sub.reader(), field))
+            found = frozen(np.array(values, dtype=np.float64))
             self._lengths[field] = found
         return found
 
     def idf(self, doc_frequency: float) -> float:
-        return log(self.doc_count / (doc_frequency + 1)) + 1
+        return idf(self.doc_count, doc_frequency)
 
-    def bm25(self, searcher: Any, field: str) -> Any:
-        """``score(idf, tf, docnum)`` for ``field``: Whoosh's ``bm25`` with our lengths."""
+    def bm25(self, searcher: Any, field: str, idf: float, tf: Floats, docnums: Ints) -> Floats:
+        """BM25 of the postings ``(docnums, tf)`` of ``field``, with our field lengths."""
         lengths = self.lengths(searcher, field)
-        k1, b, avgfl = self.k1, self.b(field), self.avg_length(searcher, field)
-
-        def score(idf: float, tf: float, docnum: int) -> float:
-            # The expression of whoosh.scoring.bm25, operation for operation.
-            return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / avgfl)))
-
-        return score
+        avgfl = self.avg_length(searcher, field)
+        return bm25_array(idf, tf, lengths[docnums], avgfl, self.b(field), self.k1)
 
     # -- per term ---------------------------------------------------------------------
     def postings(self, searcher: Any, field: str, text: str, values: bool = False) -> Postings:
@@ -136,22 +183,37 @@ class Statistics:
                 self._cached -= _cost(old)
         return found
 
-    def phrase(self, field: str, words: tuple[str, ...]) -> dict[int, float] | None:
-        """A phrase's cached ``{docnum: score}`` (a copy), or None."""
+    def phrase(self, field: str, words: tuple[str, ...]) -> tuple[Ints, Floats] | None:
+        """A phrase's cached (docnums, scores) (read-only arrays), or None."""
         with self._lock:
             found = self._phrases.get((field, words))
             if found is not None:
                 self._phrases.move_to_end((field, words))
-        return dict(found) if found is not None else None
+        return found
 
-    def keep_phrase(self, field: str, words: tuple[str, ...], scores: dict[int, float]) -> None:
+    def keep_phrase(self, field: str, words: tuple[str, ...], found: tuple[Ints, Floats]) -> None:
+        kept = (frozen(found[0].copy()), frozen(found[1].copy()))
         with self._lock:
-            self._phrases[(field, words)] = dict(scores)
+            self._phrases[(field, words)] = kept
             while len(self._phrases) > CACHE_PHRASES:
                 self._phrases.popitem(last=False)
 
     def doc_frequency(self, searcher: Any, field: str, text: str) -> int:
-        """Whoosh's doc frequency (deleted documents included, as its idf counts them)."""
+        """Whoosh's doc frequency (deleted documents included, as its idf counts them).
+
+        Cached: fixed for a generation, and a terms-file lookup each time costs more than
+        scoring a short postings list (a PSQ term asks it of every translation).
+        """
+        key = (field, text)
+        found = self._df.get(key)
+        if found is None:
+            found = self._read_doc_frequency(searcher, field, text)
+            if len(self._df) >= CACHE_FREQUENCIES:
+                self._df.clear()  # a crude bound: refilled by the next queries
+            self._df[key] = found
+        return found
+
+    def _read_doc_frequency(self, searcher: Any, field: str, text: str) -> int:
         try:
             btext = searcher.schema[field].to_bytes(text)
         except (KeyError, ValueError):
@@ -165,8 +227,8 @@ class Statistics:
             btext = searcher.schema[field].to_bytes(text)
         except (KeyError, ValueError):
             return _EMPTY
-        docnums: array[int] = array("q")
-        weights: array[float] = array("d")
+        docnums: list[Any] = []
+        weights: list[Any] = []
         encoded: list[bytes] | None = [] if values else None
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
@@ -174,10 +236,14 @@ class Statistics:
                 _read_segment(reader, field, btext, offset, docnums, weights, encoded)
         if not docnums:
             return _EMPTY
-        idf = self.idf(self.doc_frequency(searcher, field, text))
-        score = self.bm25(searcher, field)
-        scores = array("d", map(score, [idf] * len(docnums), weights, docnums))
-        return Postings(docnums, weights, scores, encoded)
+        ids = np.concatenate(docnums).astype(np.int64, copy=False)
+        tf = np.concatenate(weights).astype(np.float64, copy=False)
+        if not len(ids):
+            return _EMPTY
+        scores = self.bm25(
+            searcher, field, self.idf(self.doc_frequency(searcher, field, text)), tf, ids
+        )
+        return Postings(frozen(ids), frozen(tf), frozen(scores), encoded)
 
 
 def _cost(postings: Postings) -> int:
@@ -204,11 +270,11 @@ def _read_segment(
     field: str,
     btext: bytes,
     offset: int,
-    docnums: array[int],
-    weights: array[float],
+    docnums: list[Any],
+    weights: list[Any],
     encoded: list[bytes] | None,
 ) -> None:
-    """Append one segment's postings; whole blocks at a time when the codec allows."""
+    """Append one segment's postings (an array per block), whole blocks when the codec allows."""
     terms = getattr(reader, "_terms", None)
     if terms is None:  # not a segment reader: its postings() filters deletions itself
         matcher, deleted = reader.postings(field, btext), None
@@ -240,8 +306,8 @@ def _append(
     vs: Sequence[bytes] | None,
     offset: int,
     deleted: Any,
-    docnums: array[int],
-    weights: array[float],
+    docnums: list[Any],
+    weights: list[Any],
     encoded: list[bytes] | None,
 ) -> None:
     if deleted:
@@ -249,7 +315,8 @@ def _append(
         ids = [ids[i] for i in keep]
         ws = [ws[i] for i in keep]
         vs = [vs[i] for i in keep] if vs is not None else None
-    docnums.fromlist([d + offset for d in ids] if offset else list(ids))
-    weights.fromlist([float(w) for w in ws])
+    block = np.asarray(ids, dtype=np.int64)
+    docnums.append(block + offset if offset else block)
+    weights.append(np.asarray(ws, dtype=np.float64))
     if encoded is not None and vs is not None:
         encoded.extend(vs)

@@ -10,18 +10,21 @@ query term whose statistics are the weighted mixture of theirs:
 
 scored with BM25 (the same formula and idf as Whoosh's ``BM25F``), so a PSQ term
 with a single translation of weight 1 scores exactly like a plain ``Term``, and
-PSQ terms mix fairly with ordinary terms inside ``And``/``Or``.
+PSQ terms mix fairly with ordinary terms inside ``And``/``Or``. The formulas
+live in :mod:`search.scoring` (shared with the array evaluator); this matcher is
+the path for code that walks a query with Whoosh (highlighting, the oracle test).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
-from math import log
 from typing import Any
 
 from whoosh import matching, query
-from whoosh.scoring import BM25F, bm25
+from whoosh.scoring import BM25F
+
+from search import scoring
 
 
 class PSQTerm(query.Query):  # type: ignore[misc]
@@ -107,12 +110,13 @@ class PSQTerm(query.Query):  # type: ignore[misc]
         """Union of the translations' postings, scored with the mixed statistics."""
         reader = searcher.reader()
         parent = searcher.get_parent()
-        children, weights, df = [], [], 0.0
+        children, weights, mixed, frequencies = [], [], [], []
         for text, weight in self.translations:
             btext = self._bytes(searcher.schema, text)
             if btext is None:
                 continue
-            df += weight * self._doc_frequency(parent.reader(), text)
+            mixed.append(weight)
+            frequencies.append(self._doc_frequency(parent.reader(), text))
             if (self.fieldname, btext) in reader:
                 m = reader.postings(self.fieldname, btext)
                 if m.is_active():
@@ -126,10 +130,10 @@ class PSQTerm(query.Query):  # type: ignore[misc]
             k1 = weighting.K1
         else:
             b, k1 = 0.75, 1.2
-        idf = log(parent.doc_count_all() / (df + 1)) + 1
+        idf = scoring.idf(parent.doc_count_all(), scoring.psq_mixture(mixed, frequencies))
         avgfl = parent.avg_field_length(self.fieldname) or 1
-        scoring = _Scoring(idf * self.boost, avgfl, b, k1, reader, self.fieldname)
-        return PSQMatcher(children, weights, scoring)
+        constants = _Scoring(idf * self.boost, avgfl, b, k1, reader, self.fieldname)
+        return PSQMatcher(children, weights, constants)
 
 
 class _Scoring:
@@ -145,7 +149,7 @@ class _Scoring:
 
     def score(self, docnum: int, tf: float) -> float:
         length = self.reader.doc_field_length(docnum, self.fieldname, 1)
-        return float(bm25(self.idf, tf, length, self.avgfl, self.b, self.k1))
+        return scoring.bm25(self.idf, tf, length, self.avgfl, self.b, self.k1)
 
 
 class PSQMatcher(matching.Matcher):  # type: ignore[misc]
