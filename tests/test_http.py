@@ -31,6 +31,27 @@ from test_api import assert_error
 from search.pieces import MAX_BACKTRACK, piece_bounds
 from web.gate import CostGate
 
+
+def run_async(coro: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright (sync API)
+    leaves an event loop running in the main thread, where asyncio.run refuses to start."""
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            out.append(asyncio.run(coro))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
 HEADER_TIMEOUT = 1.0
 PIECE = 5_000  # characters per piece on the test servers (the default is 200,000)
 
@@ -485,7 +506,7 @@ def _fire(base: str, paths: list[str]) -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             return list(await asyncio.gather(*(http.get(p) for p in paths)))
 
-    return asyncio.run(all_at_once())
+    return run_async(all_at_once())
 
 
 EXPENSIVE = ["/api/search?q=port", f"/api/documents/{FR_SEED}", "/?q=port", f"/doc/{FR_SEED}"]
@@ -570,7 +591,7 @@ def test_the_gate_is_first_come_first_served() -> None:
         assert gate.running == 0 and gate.waiting == 0
         return order
 
-    assert asyncio.run(scenario()) == ["a", "b", "c"]
+    assert run_async(scenario()) == ["a", "b", "c"]
 
 
 def test_a_cancelled_or_timed_out_waiter_leaves_no_trace() -> None:
@@ -587,13 +608,13 @@ def test_a_cancelled_or_timed_out_waiter_leaves_no_trace() -> None:
         gate.release()
         assert gate.running == 0 and await gate.acquire()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_the_gate_serves_waiters_on_other_event_loops() -> None:
     """One app, several loops (uvicorn's, the test client's): a slot freed on one wakes another."""
     gate = CostGate(limit=1, wait=5.0)
-    assert asyncio.run(gate.acquire())
+    assert run_async(gate.acquire())
     got: list[bool] = []
     other = threading.Thread(target=lambda: got.append(asyncio.run(gate.acquire())))
     other.start()
