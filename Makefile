@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 NATIVE  := $(VENV)/fihris-native/.built
 NATIVE_SRC := index/text.py index/arabic.py index/french.py index/tokens.py
 
-.PHONY: install system-deps test index serve check bench clean faults
+.PHONY: install system-deps test index serve check bench bench-scale clean faults
 
 install: $(STAMP) $(NATIVE)
 
@@ -58,6 +58,12 @@ check: install
 
 bench: install
 	$(PY) -m bench --out var/bench.json
+
+# Growth with the archive's size (30k, 100k, 300k documents; hours on 2 cores):
+# make bench-scale SIZES=3000,10000 for a quick look. JSON in var/bench-scale.json.
+SIZES ?= 30000,100000,300000
+bench-scale: install
+	$(PY) -m bench --scale --sizes $(SIZES) --workdir var --out var/bench-scale.json
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

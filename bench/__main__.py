@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -24,11 +25,55 @@ def _table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _scale(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bench.scale import bench_scale, table
+
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes {args.sizes!r}: expected sizes like 30000,100000")
+    if not sizes or min(sizes) < 100:
+        parser.error(f"--sizes {args.sizes!r}: at least one size, each at least 100 documents")
+    out = args.out if args.out != Path("var/bench.json") else Path("var/bench-scale.json")
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cores": os.cpu_count(),
+        },
+        "analysis_code": "compiled" if native.active() else f"pure Python: {native.reason}",
+        "snn_available": data.snn_available(),
+        **bench_scale(sizes, args.workdir),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")
+    print(table(result))
+    print(f"JSON written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument("--only", choices=["indexing", "search", "translation"], default=None)
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="the scale benchmark (bench/scale.py): build, memory, start-up, latency per size",
+    )
+    parser.add_argument(
+        "--sizes",
+        default="30000,100000,300000",
+        help="documents per collection of --scale, comma-separated (default 30000,100000,300000)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where --scale writes its collections and indexes (default: the system temp dir)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -36,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         help="alternating runs of the analysis and indexing benchmarks; each side keeps its best",
     )
     args = parser.parse_args(argv)
+    if args.scale:
+        return _scale(args, parser)
 
     notes = []
     if not data.snn_available():

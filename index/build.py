@@ -51,6 +51,10 @@ WRITER_LIMIT_MB: Final = 512
 PARALLEL_THRESHOLD: Final = 2000
 
 Progress = Callable[[int], None]
+#: ``prepare(generation_dir, base_dir)``: derived data written into a new generation
+#: before it is published (story links, by the layer above); returns a report. The
+#: index layer knows nothing of it; ``base_dir`` is the generation an update started from.
+Prepare = Callable[[Path, Path | None], dict[str, Any]]
 
 
 @dataclass
@@ -73,6 +77,8 @@ class RunStats:
     rebuilt_because: str | None = None
     #: why the run stopped before publishing (``None``: it finished)
     error: str | None = None
+    #: what ``prepare`` reported (story links: computed or reused, seconds)
+    derived: dict[str, Any] | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -234,7 +240,14 @@ def _count_docs(path: Path, check: bool = True) -> tuple[int, dict[str, int]]:
         return reader.doc_count(), by_lang
 
 
-def _publish(store: IndexStore, partial: Path, stats: RunStats, expected: int) -> None:
+def _publish(
+    store: IndexStore,
+    partial: Path,
+    stats: RunStats,
+    expected: int,
+    prepare: Prepare | None = None,
+    base: Path | None = None,
+) -> None:
     """Swap ``partial`` in, if it holds the ``expected`` number of documents.
 
     A writer process that dies (out of memory, a full disk) loses its segment
@@ -247,6 +260,9 @@ def _publish(store: IndexStore, partial: Path, stats: RunStats, expected: int) -
             f"the new index holds {stats.documents} documents where {expected} were written "
             "(a writer process failed; its error is above); the previous index stays live"
         )
+    if prepare is not None:
+        t0 = time.perf_counter()
+        stats.derived = {**prepare(partial, base), "seconds": round(time.perf_counter() - t0, 2)}
     number = int(partial.name[4:10])
     manifest = Manifest(
         number, ANALYSIS_VERSION, _now(), stats.kind, stats.documents, stats.by_lang
@@ -264,6 +280,7 @@ def build_index(
     wait: float = 0.0,
     expected: int | None = None,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    prepare: Prepare | None = None,
 ) -> RunStats:
     """Index every document of ``corpus`` into a new generation and swap it in."""
     store = IndexStore(index_dir)
@@ -292,7 +309,7 @@ def build_index(
                     writer.cancel()
                     raise
                 writer.commit()
-                _publish(store, partial, stats, stats.added)
+                _publish(store, partial, stats, stats.added, prepare)
             except OSError as exc:
                 raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
             finally:
@@ -320,6 +337,7 @@ def update_index(
     progress: Progress | None = None,
     wait: float = 0.0,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    prepare: Prepare | None = None,
 ) -> RunStats:
     """Apply the corpus's changes to the index; rebuild if there is none or its analysis is old.
 
@@ -345,6 +363,7 @@ def update_index(
             progress=progress,
             wait=wait,
             max_document_bytes=max_document_bytes,
+            prepare=prepare,
         )
         stats.kind = "update"
         stats.rebuilt_because = reason
@@ -356,7 +375,7 @@ def update_index(
     problems = reader.report.problems
     with store.lock(wait):
         try:
-            _update(store, reader, stats, progress, procs)
+            _update(store, reader, stats, progress, procs, prepare)
         except IndexLockedError:
             raise
         except (Exception, MemoryError) as exc:  # recorded, then raised
@@ -374,6 +393,7 @@ def _update(
     stats: RunStats,
     progress: Progress | None,
     procs: int | None,
+    prepare: Prepare | None = None,
 ) -> None:
     """The body of an incremental update, with the lock held."""
     base = store.current_dir()
@@ -400,7 +420,7 @@ def _update(
         if doc_id not in seen and file not in broken_files
     ]
     if changes or gone:
-        _apply(store, base, changes, gone, known, stats, procs, problems)
+        _apply(store, base, changes, gone, known, stats, procs, problems, prepare)
     else:
         store.discard_partials()  # what a killed run left behind
         stats.documents, stats.by_lang = _count_docs(base)
@@ -430,6 +450,7 @@ def _apply(
     stats: RunStats,
     procs: int | None,
     problems: list[Problem],
+    prepare: Prepare | None = None,
 ) -> None:
     partial = store.new_generation(base)
     try:
@@ -454,7 +475,7 @@ def _apply(
             writer.cancel()
             raise
         writer.commit()
-        _publish(store, partial, stats, len(known) - stats.deleted + stats.added)
+        _publish(store, partial, stats, len(known) - stats.deleted + stats.added, prepare, base)
     except OSError as exc:
         raise IndexStorageError(f"cannot write index in {store.root}: {exc}") from exc
     finally:

@@ -96,12 +96,21 @@ class Manifest:
         return cls(**values, files={str(k): int(v) for k, v in files.items()})
 
 
+#: Files the layers above write beside the index (story links and their per-document
+#: results): not index files. Each carries its own stamp and is recomputed when stale
+#: or unreadable, and may be replaced after publication, so the manifest does not list it.
+DERIVED_SUFFIXES: Final = (".json", ".npz")
+
+
 def _data_files(gen_dir: Path) -> dict[str, int]:
-    """Sizes of a generation's index files (its manifest and lock files left out)."""
+    """Sizes of a generation's index files (manifest, lock and derived files left out)."""
     return {
         item.name: item.stat().st_size
         for item in sorted(gen_dir.iterdir())
-        if item.is_file() and item.name != MANIFEST and not _is_lock(item.name)
+        if item.is_file()
+        and item.name != MANIFEST
+        and not _is_lock(item.name)
+        and not item.name.endswith(DERIVED_SUFFIXES)
     }
 
 

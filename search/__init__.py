@@ -8,11 +8,13 @@ Public surface::
     Translation, WordTranslation, DocumentView                     the result model
     SearchError, InvalidParameter, InvalidQuery, DocumentNotFound  errors
     CrossLanguage, NoTranslation                                   cross-language seam
+    prepare_generation                story links written into a new generation (build/update)
 """
 
 from search.crosslang import CrossLanguage, NoTranslation
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound, InvalidParameter, InvalidQuery, SearchError
+from search.links import prepare_generation
 from search.models import (
     DocumentView,
     Facets,
@@ -45,5 +47,6 @@ __all__ = [
     "SearchResults",
     "Translation",
     "WordTranslation",
+    "prepare_generation",
     "validate_request",
 ]

@@ -31,7 +31,7 @@ from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
-from search.links import translations_of
+from search.links import links_for, translations_of
 from search.models import (
     DocumentView,
     Hit,
@@ -126,6 +126,9 @@ class SearchEngine:
             return
         for kind in ("fr", "ar"):
             gen.vocabulary(kind)
+        links = links_for(gen.index)
+        if links is not None:
+            links.start()  # read from the generation (written at build time), or computed
 
     # -- search -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
@@ -436,6 +439,19 @@ class SearchEngine:
             "created": manifest.created,
             "kind": manifest.kind,
             "cross_language": self.cross is not None,
+            "ready": self._ready(gen),
+        }
+
+    def _ready(self, gen: Generation) -> dict[str, Any]:
+        """What of the live generation is ready: lexical search is as soon as it is open;
+        cross-language search needs its name vocabularies; hits get their other-language
+        versions once the story links are loaded (written at build time) or computed."""
+        links = links_for(gen.index)
+        return {
+            "lexical": True,
+            "vocabularies": self.cross is not None and gen.vocabularies_ready(("fr", "ar")),
+            "links": links is not None and links.ready,
+            "links_source": (links.report.get("source") if links is not None else None),
         }
 
     def close(self) -> None:

@@ -136,6 +136,11 @@ class Generation:
         threading.Thread(target=self._build_vocabulary, args=(kind,), daemon=True).start()
         return None
 
+    def vocabularies_ready(self, kinds: tuple[str, ...]) -> bool:
+        """True when every vocabulary of ``kinds`` is built (names indexed included)."""
+        with self._vocab_lock:
+            return all(self._vocab.get(kind) is not None for kind in kinds)
+
     def _build_vocabulary(self, kind: str) -> None:
         with self.searcher() as searcher:
             reader = searcher.reader()

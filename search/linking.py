@@ -38,7 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from index import tokenize
 
@@ -124,7 +124,13 @@ def day_range(iso: str | None) -> tuple[date, date] | None:
 
 def dates_compatible(a: str | None, b: str | None, max_days: int = MAX_DAYS) -> bool:
     """True unless both documents are dated and their dates are further apart than ``max_days``."""
-    ra, rb = day_range(a), day_range(b)
+    return ranges_compatible(day_range(a), day_range(b), max_days)
+
+
+def ranges_compatible(
+    ra: tuple[date, date] | None, rb: tuple[date, date] | None, max_days: int = MAX_DAYS
+) -> bool:
+    """:func:`dates_compatible` of dates already read (linking compares each pair)."""
     if ra is None or rb is None:
         return True
     gap = max((rb[0] - ra[1]).days, (ra[0] - rb[1]).days, 0)
@@ -134,15 +140,22 @@ def dates_compatible(a: str | None, b: str | None, max_days: int = MAX_DAYS) -> 
 class TermSpace:
     """tf-idf vectors of one language's documents, and an inverted index over them."""
 
-    def __init__(self, docs: Sequence[LinkDoc], frequencies: Frequencies | None = None) -> None:
+    def __init__(
+        self,
+        docs: Sequence[LinkDoc],
+        frequencies: Frequencies | None = None,
+        counts: Sequence[Counter[str]] | None = None,
+    ) -> None:
         """``frequencies``: document frequencies and size of the whole language's collection.
 
         Why not only ``docs``'s: they may be a few candidates around a date, and
         a translated vector keeps only the terms the collection knows, so over a
         handful of documents any shared word would look like strong evidence.
+        ``counts``: the documents' :func:`lead_terms`, when already known.
         """
         self.docs = list(docs)
-        counts = [lead_terms(d.text) for d in self.docs]
+        if counts is None:
+            counts = [lead_terms(d.text) for d in self.docs]
         self.own: Counter[str] = Counter()  # the candidates' vocabulary (for names)
         for c in counts:
             self.own.update(c.keys())
@@ -173,32 +186,62 @@ class TermSpace:
         return acc
 
 
+class Features(Protocol):
+    """Where linking gets each document's lead terms and translation (see link_features)."""
+
+    def counts(self, doc: LinkDoc) -> Counter[str]: ...
+
+    def begin(self, own: Counter[str]) -> None: ...
+
+    def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]: ...
+
+
+class _Computed:
+    """:class:`Features` computed afresh for every document."""
+
+    def __init__(self, translate: Translate) -> None:
+        self.translate = translate
+
+    def counts(self, doc: LinkDoc) -> Counter[str]:
+        return lead_terms(doc.text)
+
+    def begin(self, own: Counter[str]) -> None:
+        pass
+
+    def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
+        return self.translate(lead(doc.text), "ar", own)
+
+
 def similarity_scores(
-    docs: Sequence[LinkDoc], translate: Translate, frequencies: Frequencies | None = None
+    docs: Sequence[LinkDoc],
+    translate: Translate,
+    frequencies: Frequencies | None = None,
+    features: Features | None = None,
 ) -> tuple[list[LinkDoc], list[LinkDoc], list[dict[int, float]]]:
     """French docs, Arabic candidates, and per French doc its cosine with each candidate.
 
     ``frequencies``: the Arabic collection's (see :class:`TermSpace`); by default
-    counted over every Arabic document of ``docs``.
+    counted over every Arabic document of ``docs``. ``features``: per-document
+    results reused from a previous computation (the same results, faster).
     """
+    source = features if features is not None else _Computed(translate)
     french = [d for d in docs if d.lang == "fr"]
     every = [d for d in docs if d.lang == "ar"] if french else []
     arabic = _candidates(every, french)
     if frequencies is None and len(arabic) < len(every):
         counted: Counter[str] = Counter()
         for doc in every:
-            counted.update(lead_terms(doc.text).keys())
+            counted.update(source.counts(doc).keys())
         frequencies = (counted, len(every))
-    space = TermSpace(arabic, frequencies)
+    space = TermSpace(arabic, frequencies, [source.counts(d) for d in arabic])
+    source.begin(space.own)
+    spans = [day_range(d.date) for d in arabic]
     rows = []
     for doc in french:
-        vec = space.vector(translate(lead(doc.text), "ar", space.own))
+        vec = space.vector(source.translated(doc, space.own))
+        span = day_range(doc.date)
         rows.append(
-            {
-                n: s
-                for n, s in space.scores(vec).items()
-                if dates_compatible(doc.date, arabic[n].date)
-            }
+            {n: s for n, s in space.scores(vec).items() if ranges_compatible(span, spans[n])}
         )
     return french, arabic, rows
 
@@ -264,6 +307,7 @@ def compute_links(
     translate: Translate | None,
     threshold: float = THRESHOLD,
     frequencies: Frequencies | None = None,
+    features: Features | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Every document's linked versions: declared pairs, then similarity for the others."""
     links: dict[str, set[str]] = defaultdict(set)
@@ -271,28 +315,40 @@ def compute_links(
         links[doc_id] |= others
     rest = [d for d in docs if not d.pair_id]
     if translate is not None and rest:
-        french, arabic, rows = similarity_scores(rest, translate, frequencies)
+        french, arabic, rows = similarity_scores(rest, translate, frequencies, features)
         for fr_id, ar_id, _ in mutual_best(french, arabic, rows, threshold):
             links[fr_id].add(ar_id)
             links[ar_id].add(fr_id)
     return {doc_id: tuple(sorted(others)) for doc_id, others in links.items() if others}
 
 
-def lexicon_translate(lexicon: Any) -> Translate:
+class LexiconTranslate:
     """A :data:`Translate` backed by ``search.translate``'s query translator.
 
     The target vocabulary lets it match names by transliteration (Rabat → رباط).
+    ``probes`` collects the names each call looked up in the vocabulary (cleared
+    by the caller), so a translation can be reused while no vocabulary word that
+    could spell them changed (:mod:`search.link_features`).
     """
-    from search.translate.translator import QueryTranslator
 
-    translator = QueryTranslator(lexicon)
+    def __init__(self, lexicon: Any) -> None:
+        from search.translate.translator import QueryTranslator
 
-    def translate(text: str, target_lang: str, vocabulary: Mapping[str, int]) -> dict[str, float]:
+        self.translator = QueryTranslator(lexicon)
+        self.probes: list[tuple[str, ...]] = []
+        self.translator.probes = self.probes
+
+    def __call__(
+        self, text: str, target_lang: str, vocabulary: Mapping[str, int]
+    ) -> dict[str, float]:
         bag: dict[str, float] = defaultdict(float)
-        for word in translator.translate(tokenize(text), target_lang, vocabulary, text):
+        for word in self.translator.translate(tokenize(text), target_lang, vocabulary, text):
             for tr in word.translations:
                 for part in tr.terms:
                     bag[part] += tr.weight
         return bag
 
-    return translate
+
+def lexicon_translate(lexicon: Any) -> LexiconTranslate:
+    """The linking translator of ``lexicon`` (see :class:`LexiconTranslate`)."""
+    return LexiconTranslate(lexicon)

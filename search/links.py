@@ -6,12 +6,19 @@ published, and never change while one is live. Why lazily, in a background
 thread: linking 30,000 documents takes tens of seconds, and no request should
 wait for it; until it is done, hits simply have no ``translations``.
 
-The result is also written as ``translation-links.json`` inside the generation
+The result is written as ``translation-links.json`` inside the generation
 directory (an extra file, atomically replaced; the Whoosh files are never
-touched), so a restarted server reads it instead of recomputing. An update
-hard-links the previous generation's files into the new one, so the file
-records the generation, its creation time, the lexicon version and the
-algorithm version, and is ignored when any of them differs.
+touched), so a restarted server reads it instead of recomputing. ``fihris index
+build``/``update`` compute it before publishing the generation
+(:func:`prepare_generation`), so a new generation is served with its links at
+once. An update hard-links the previous generation's files into the new one, so
+the file records the generation number, its document count, the lexicon
+version and the algorithm version, and is ignored when any of them differs.
+
+Incremental: beside the links, ``link-features.npz`` keeps what was computed per
+document (:mod:`search.link_features`); the next generation (an update carries
+the file over) reuses it for its unchanged documents, and its links are exactly
+those a computation from scratch gives.
 """
 
 from __future__ import annotations
@@ -26,7 +33,18 @@ from pathlib import Path
 from typing import Any, Final
 
 from index import Manifest
-from search.linking import THRESHOLD, VERSION, LinkDoc, Translate, compute_links, lexicon_translate
+from search.link_features import FEATURES_FILE, LinkFeatures
+from search.linking import (
+    LEAD_CHARS,
+    LEAD_TOKENS,
+    THRESHOLD,
+    TOP_TERMS,
+    VERSION,
+    LinkDoc,
+    Translate,
+    compute_links,
+    lexicon_translate,
+)
 
 LINKS_FILE: Final = "translation-links.json"
 #: Generations whose links stay in memory (the live one and those still being read).
@@ -36,14 +54,23 @@ KEEP: Final = 3
 class GenerationLinks:
     """The links of one generation directory, computed in the background on first use."""
 
-    def __init__(self, gen_dir: Path, index: Any, translate: Translate | None = None) -> None:
+    def __init__(
+        self,
+        gen_dir: Path,
+        index: Any,
+        translate: Translate | None = None,
+        base_dir: Path | None = None,
+    ) -> None:
         self.gen_dir = gen_dir
+        self.base_dir = base_dir  # a previous generation whose per-document results may serve
         self._index = index
         self._translate = translate
         self._links: dict[str, tuple[str, ...]] | None = None
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
+        #: how the links were obtained: "file", "computed" (+ reuse counts), "failed"
+        self.report: dict[str, Any] = {}
 
     def of(self, doc_id: str) -> tuple[str, ...]:
         """Ids of ``doc_id``'s versions in the other language (empty until computed)."""
@@ -70,22 +97,44 @@ class GenerationLinks:
 
     def _run(self) -> None:
         try:
-            translate, lexicon_version = self._translator()
-            stamp = self._stamp(lexicon_version)
-            links = self._read(stamp)
-            if links is None:
-                with self._index.searcher() as searcher:
-                    docs = self._documents(searcher)
-                    arabic = sum(1 for d in docs if d.lang == "ar")
-                    frequencies = (_IndexFrequencies(searcher.reader()), arabic)
-                    links = compute_links(docs, translate, frequencies=frequencies)
-                self._write(stamp, links)
-            self._links = links
+            self._links = self.compute()
         except Exception:  # a broken generation must not break searching: no links
             logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
             self._links = {}
+            self.report = {"source": "failed"}
         finally:
             self._done.set()
+
+    def compute(self) -> dict[str, tuple[str, ...]]:
+        """The links: the persisted file, or computed (reusing per-document results) and saved."""
+        translate, lexicon_version = self._translator()
+        stamp = self._stamp(lexicon_version)
+        links = self._read(stamp)
+        if links is not None:
+            self.report = {"source": "file"}
+            return links
+        if translate is None:
+            self.report = {"source": "computed", "translator": None}
+            with self._index.searcher() as searcher:
+                return compute_links(self._documents(searcher), None)
+        features = LinkFeatures(translate, _features_stamp(lexicon_version))
+        loaded = features.load(self.gen_dir / FEATURES_FILE)
+        if not loaded and self.base_dir is not None:
+            loaded = features.load(self.base_dir / FEATURES_FILE)
+        with self._index.searcher() as searcher:
+            docs = self._documents(searcher)
+            arabic = sum(1 for d in docs if d.lang == "ar")
+            frequencies = (_IndexFrequencies(searcher.reader()), arabic)
+            links = compute_links(docs, translate, frequencies=frequencies, features=features)
+        features.save(self.gen_dir / FEATURES_FILE)
+        self._write(stamp, links)
+        self.report = {
+            "source": "computed",
+            "previous_results": loaded,
+            "reused": dict(features.reused),
+            "computed": dict(features.computed),
+        }
+        return links
 
     def _translator(self) -> tuple[Translate | None, str]:
         if self._translate is not None:
@@ -98,13 +147,23 @@ class GenerationLinks:
         return lexicon_translate(lexicon), lexicon.version
 
     def _stamp(self, lexicon_version: str) -> dict[str, Any]:
-        manifest = Manifest.read(self.gen_dir)
+        """What the links file must say to be this generation's.
+
+        The generation number comes from the directory's name and the document
+        count from the index, so that the links can be written before the
+        generation is published (its manifest does not exist yet).
+        """
+        try:
+            manifest = Manifest.read(self.gen_dir)
+            generation, documents = manifest.generation, manifest.documents
+        except (OSError, ValueError):  # not published yet
+            generation = int(self.gen_dir.name[4:10])
+            documents = int(self._index.doc_count())
         return {
             "version": VERSION,
             "threshold": THRESHOLD,
-            "generation": manifest.generation,
-            "created": manifest.created,
-            "documents": manifest.documents,
+            "generation": generation,
+            "documents": documents,
             "lexicon": lexicon_version,
         }
 
@@ -151,13 +210,21 @@ class GenerationLinks:
 
 
 class _IndexFrequencies(Mapping[str, int]):
-    """Document frequencies of stemmed body terms, read from the generation's index."""
+    """Document frequencies of stemmed body terms, read from the generation's index.
+
+    Remembered once read: linking asks for the same terms again and again (every
+    document's vector), and a lookup in the index (read without mmap, through
+    each segment) cost ~0.15 ms: 70% of the linking time before it was remembered.
+    """
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
+        self._known: dict[str, int] = {}
 
     def __getitem__(self, term: str) -> int:
-        found = int(self._reader.doc_frequency("body", term))
+        found = self._known.get(term)
+        if found is None:
+            found = self._known[term] = int(self._reader.doc_frequency("body", term))
         if not found:
             raise KeyError(term)
         return found
@@ -168,6 +235,36 @@ class _IndexFrequencies(Mapping[str, int]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self._reader.lexicon("body"))
+
+
+def _features_stamp(lexicon_version: str) -> dict[str, Any]:
+    """Per-document results are reusable with the same algorithm, lexicon and lead size."""
+    return {
+        "version": VERSION,
+        "lexicon": lexicon_version,
+        "lead_chars": LEAD_CHARS,
+        "lead_tokens": LEAD_TOKENS,
+        "top_terms": TOP_TERMS,
+    }
+
+
+def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
+    """Compute and store a new generation's links before it is published (index build/update).
+
+    ``base_dir``: the generation an update started from; its per-document results
+    are reused for the unchanged documents. Never raises: a generation without
+    its links file still works (the server then computes them in the background).
+    """
+    from index.store import open_generation
+
+    try:
+        index = open_generation(gen_dir, check=False)
+        links = GenerationLinks(gen_dir, index, base_dir=base_dir)
+        links.compute()
+        return links.report
+    except Exception as exc:  # the generation is still good: links come later
+        logging.getLogger(__name__).exception("linking %s failed", gen_dir)
+        return {"source": "failed", "error": str(exc)}
 
 
 _REGISTRY: dict[str, GenerationLinks] = {}

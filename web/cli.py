@@ -108,6 +108,8 @@ def _report(stats: RunStats, as_json: bool) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from search import prepare_generation
+
     settings = _settings(args)
     progress = _Progress("indexing")
     run = build_index if args.action == "build" else update_index
@@ -119,6 +121,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             progress=progress,
             wait=args.wait,
             max_document_bytes=settings.max_document_bytes,
+            prepare=prepare_generation,  # story links, before the generation goes live
         )
     finally:
         progress.close()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from index import DEFAULT_MAX_DOCUMENT_BYTES, FihrisError, RunStats, update_index
+from search import prepare_generation
 
 log = logging.getLogger("fihris.reindex")
 
@@ -43,7 +44,12 @@ def _default_update(
     the search threads hold at that instant (a child can deadlock on them).
     """
     return update_index(
-        corpus, index_dir, wait=30.0, procs=1, max_document_bytes=max_document_bytes
+        corpus,
+        index_dir,
+        wait=30.0,
+        procs=1,
+        max_document_bytes=max_document_bytes,
+        prepare=prepare_generation,  # links computed before the generation goes live
     )
 
 

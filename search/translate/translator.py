@@ -199,6 +199,9 @@ class QueryTranslator:
         self.lexicon = lexicon
         self.name_share = name_share
         self.backoff = backoff
+        #: When a list: the forms of every name looked up in the vocabulary are appended
+        #: (story links reuse a translation while no vocabulary word near them changed).
+        self.probes: list[tuple[str, ...]] | None = None
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
         self._lock = threading.Lock()  # the engine prepares matchers in background threads
 
@@ -335,8 +338,11 @@ class QueryTranslator:
         looks like an ending off a foreign name (إديسون → اديس, بيري → بير).
         """
         if src != "ar":
-            return self._matcher(vocabulary).candidates(tok.exact)
-        forms = dict.fromkeys((*arabic_name_forms(tok.exact), tok.term))
+            forms: tuple[str, ...] = (tok.exact,)
+        else:
+            forms = tuple(dict.fromkeys((*arabic_name_forms(tok.exact), tok.term)))
+        if self.probes is not None:
+            self.probes.append(forms)
         return self._matcher(vocabulary).candidates(*forms)
 
     def _backoff(self, exact: str, vocabulary: Mapping[str, int] | None) -> list[Translation]:

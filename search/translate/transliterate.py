@@ -176,11 +176,16 @@ class Candidate:
     df: int
 
 
+#: Name look-ups a matcher remembers (a few MB); past it, it forgets them all.
+MEMO: Final = 20_000
+
+
 class NameMatcher:
     """Skeleton index over one target vocabulary (build once per index generation)."""
 
     def __init__(self, vocabulary: Mapping[str, int], min_df: int = 1) -> None:
         self._vocabulary = vocabulary
+        self._memo: dict[tuple[tuple[str, ...], int, float], list[Candidate]] = {}
         self._by_key: dict[str, list[str]] = defaultdict(list)
         for term, df in vocabulary.items():
             if df >= min_df:
@@ -188,6 +193,17 @@ class NameMatcher:
                     self._by_key[key].append(term)
 
     def candidates(self, *words: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
+        """:meth:`find`, remembered (a generation's matcher is fixed; names recur)."""
+        key = (words, limit, max_distance)
+        found = self._memo.get(key)
+        if found is None:
+            found = self.find(*words, limit=limit, max_distance=max_distance)
+            if len(self._memo) >= MEMO:
+                self._memo.clear()
+            self._memo[key] = found
+        return list(found)
+
+    def find(self, *words: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
         """Vocabulary terms spelling one of ``words`` in the other script, best first.
 
         ``words`` are forms of one source word (an Arabic word with and without

@@ -1,0 +1,236 @@
+"""What story linking computes per document, kept from one generation to the next.
+
+Why: linking is dominated by two per-document steps, tokenising each Arabic
+lead (:func:`search.linking.lead_terms`) and translating each French lead with
+the lexicon; the rest (tf-idf weights over the collection, cosines, mutual best
+matches) is cheap array and dict work. An update changes 1% of the documents,
+so the links of the new generation are computed from the previous generation's
+per-document results for the unchanged documents, and the collection-wide part
+is recomputed whole: the links are exactly those of a full computation.
+
+Exactness, step by step:
+
+- an Arabic lead's term counts depend on its text alone: reused by the text's
+  digest (its first :data:`LEAD_CHARS` characters, all that is read);
+- a French lead's translation depends on its text and on the Arabic vocabulary
+  through one thing only: the names it looked up (:class:`NameMatcher`, which
+  returns the vocabulary words within a spelling distance, ranked by distance
+  and count). It is reused when no word whose count changed since (added,
+  removed, or counted differently) is within that distance of any name it
+  looked up: the same matcher over the changed words alone finds none. A
+  translator that cannot say what it looked up (tests' toy translators) is
+  reused only if the vocabulary is unchanged;
+- everything is discarded when the linking version or the lexicon differs.
+
+Stored in the generation as ``link-features.npz`` (numpy arrays, no pickle).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from search.linking import LEAD_CHARS, LinkDoc, Translate, lead, lead_terms
+from search.translate.transliterate import NameMatcher
+
+FEATURES_FILE: Final = "link-features.npz"
+#: The names a translation looked up: the forms of each lookup.
+Probes = tuple[tuple[str, ...], ...]
+
+
+def text_key(text: str) -> bytes:
+    """The digest of what linking reads of a text."""
+    return hashlib.blake2b(
+        text[:LEAD_CHARS].encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
+
+
+class LinkFeatures:
+    """Per-document linking inputs: computed, or taken from a previous computation."""
+
+    def __init__(self, translate: Translate, stamp: Mapping[str, Any]) -> None:
+        self.translate = translate
+        self.stamp = dict(stamp)
+        self._prior_counts: dict[bytes, Counter[str]] = {}
+        self._prior_bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
+        self._prior_own: Counter[str] | None = None
+        self._counts: dict[bytes, Counter[str]] = {}
+        self._bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
+        self._own: Counter[str] = Counter()
+        self._changed: NameMatcher | None = None
+        self.reused = {"arabic": 0, "french": 0}
+        self.computed = {"arabic": 0, "french": 0}
+
+    # -- the two expensive steps ------------------------------------------------------
+    def counts(self, doc: LinkDoc) -> Counter[str]:
+        key = text_key(doc.text)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._prior_counts.get(key)
+            if found is None:
+                found = lead_terms(doc.text)
+                self.computed["arabic"] += 1
+            else:
+                self.reused["arabic"] += 1
+            self._counts[key] = found
+        return found
+
+    def begin(self, own: Counter[str]) -> None:
+        """The Arabic vocabulary of this computation: a name matcher over what changed since."""
+        self._own = own
+        prior = self._prior_own
+        if prior is None:
+            self._changed = None
+            return
+        changed = {t: 1 for t in own.keys() | prior.keys() if own.get(t) != prior.get(t)}
+        self._changed = NameMatcher(changed)
+
+    def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
+        key = text_key(doc.text)
+        prior = self._prior_bags.get(key)
+        if prior is not None and self._reusable(prior[1]):
+            self.reused["french"] += 1
+            self._bags[key] = prior
+            return prior[0]
+        probes: list[tuple[str, ...]] | None = getattr(self.translate, "probes", None)
+        if probes is not None:
+            probes.clear()
+        bag = dict(self.translate(lead(doc.text), "ar", own))
+        self._bags[key] = (bag, tuple(probes) if probes is not None else None)
+        self.computed["french"] += 1
+        return bag
+
+    def _reusable(self, probes: Probes | None) -> bool:
+        if self._prior_own is None:
+            return False
+        if probes is None:  # the translator cannot say what it looked up
+            return self._prior_own == self._own
+        changed = self._changed
+        return changed is not None and not any(
+            changed.candidates(*forms, limit=1) for forms in probes
+        )
+
+    # -- persistence ------------------------------------------------------------------
+    def load(self, path: Path) -> bool:
+        """Take a previous computation's results (False when absent, damaged or stale)."""
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
+                if meta != self.stamp:
+                    return False
+                terms = _strings(arrays["terms"])
+                self._prior_counts = _read_counts(arrays, "a", terms)
+                self._prior_own = next(iter(_read_counts(arrays, "own", terms).values()), Counter())
+                probe_names = _strings(arrays["probe_names"])
+                for n, (key, bag) in enumerate(_read_bags(arrays, terms).items()):
+                    probes: Probes | None = None
+                    if arrays["f_probed"][n]:
+                        lo, hi = arrays["p_off"][n], arrays["p_off"][n + 1]
+                        probes = tuple(
+                            tuple(probe_names[i].split("\t")) for i in arrays["p_key"][lo:hi]
+                        )
+                    self._prior_bags[key] = (bag, probes)
+        except Exception:  # absent, damaged or foreign: only a missed reuse
+            self._prior_counts, self._prior_bags, self._prior_own = {}, {}, None
+            return False
+        return True
+
+    def save(self, path: Path) -> None:
+        """Write this computation's results atomically (an unwritable folder: skipped)."""
+        terms: dict[str, int] = {}
+        probe_names: dict[str, int] = {}
+        arrays: dict[str, Any] = {"meta": _bytes(json.dumps(self.stamp, sort_keys=True))}
+        arrays.update(_write_counts("a", self._counts, terms))
+        arrays.update(_write_counts("own", {b"": self._own}, terms))
+        keys = list(self._bags)
+        offsets, p_off = [0], [0]
+        ids: list[int] = []
+        weights: list[float] = []
+        p_key: list[int] = []
+        probed: list[bool] = []
+        for key in keys:
+            bag, probes = self._bags[key]
+            ids.extend(terms.setdefault(t, len(terms)) for t in bag)
+            weights.extend(bag.values())
+            offsets.append(len(ids))
+            probed.append(probes is not None)
+            p_key.extend(
+                probe_names.setdefault("\t".join(p), len(probe_names)) for p in probes or ()
+            )
+            p_off.append(len(p_key))
+        arrays.update(
+            f_keys=np.frombuffer(b"".join(keys), dtype=np.uint8),
+            f_off=np.asarray(offsets, dtype=np.int64),
+            f_term=np.asarray(ids, dtype=np.int32),
+            f_weight=np.asarray(weights, dtype=np.float64),
+            f_probed=np.asarray(probed, dtype=bool),
+            p_off=np.asarray(p_off, dtype=np.int64),
+            p_key=np.asarray(p_key, dtype=np.int32),
+            terms=_bytes("\n".join(terms)),
+            probe_names=_bytes("\n".join(probe_names)),
+        )
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as out:
+                np.savez(out, **arrays)
+            os.replace(tmp, path)  # a new inode: never writes into a hard-linked file
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _bytes(text: str) -> Any:
+    return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def _strings(array: Any) -> list[str]:
+    text = bytes(array).decode("utf-8", "surrogatepass")
+    return text.split("\n") if text else []
+
+
+def _write_counts(prefix: str, table: Mapping[bytes, Counter[str]], terms: dict[str, int]) -> Any:
+    offsets = [0]
+    ids: list[int] = []
+    counts: list[int] = []
+    for counter in table.values():
+        ids.extend(terms.setdefault(t, len(terms)) for t in counter)
+        counts.extend(counter.values())
+        offsets.append(len(ids))
+    return {
+        f"{prefix}_keys": np.frombuffer(b"".join(k.ljust(16, b"\0") for k in table), np.uint8),
+        f"{prefix}_off": np.asarray(offsets, dtype=np.int64),
+        f"{prefix}_term": np.asarray(ids, dtype=np.int32),
+        f"{prefix}_count": np.asarray(counts, dtype=np.int64),
+    }
+
+
+def _read_counts(arrays: Any, prefix: str, terms: list[str]) -> dict[bytes, Counter[str]]:
+    keys = arrays[f"{prefix}_keys"].reshape(-1, 16)
+    off, ids, counts = arrays[f"{prefix}_off"], arrays[f"{prefix}_term"], arrays[f"{prefix}_count"]
+    out: dict[bytes, Counter[str]] = {}
+    for n in range(len(keys)):
+        lo, hi = int(off[n]), int(off[n + 1])
+        out[keys[n].tobytes()] = Counter(
+            dict(zip((terms[i] for i in ids[lo:hi]), counts[lo:hi].tolist(), strict=True))
+        )
+    return out
+
+
+def _read_bags(arrays: Any, terms: list[str]) -> dict[bytes, dict[str, float]]:
+    keys = arrays["f_keys"].reshape(-1, 16)
+    off, ids, weights = arrays["f_off"], arrays["f_term"], arrays["f_weight"]
+    out: dict[bytes, dict[str, float]] = {}
+    for n in range(len(keys)):
+        lo, hi = int(off[n]), int(off[n + 1])
+        out[keys[n].tobytes()] = dict(
+            zip((terms[i] for i in ids[lo:hi]), weights[lo:hi].tolist(), strict=True)
+        )
+    return out

@@ -1,0 +1,138 @@
+"""Incremental story links: an update reuses per-document results and gets the same links.
+
+The reference is always the same generation linked from scratch (no previous
+results anywhere), compared link for link with the incremental update's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index import IndexStore, build_index, update_index
+from search import prepare_generation
+from search.link_features import FEATURES_FILE
+from search.links import LINKS_FILE
+
+ROOT = Path(__file__).resolve().parents[1]
+SNN = ROOT.parent / "shared" / "data" / "saudinewsnet-ar" / "docs.ar.jsonl.xz"
+
+
+def _bundled_unpaired() -> list[dict[str, Any]]:
+    """The bundled FLORES/TICO documents without their pair ids: linked by similarity only."""
+    docs = []
+    for path in sorted((ROOT / "corpus").glob("*/docs.*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            for line in stream:
+                doc = json.loads(line)
+                docs.append({k: doc[k] for k in ("id", "lang", "title", "text") if k in doc})
+    return docs
+
+
+def _generated() -> list[dict[str, Any]]:
+    """600 documents of the scale benchmark's synthetic archive (dated, 70% Arabic), and
+    the bundled documents unpaired: the archive alone has no translations to link."""
+    from bench import scale_data
+
+    return list(scale_data.generate(600)) + _bundled_unpaired()
+
+
+def _write(docs: list[dict[str, Any]], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "docs.jsonl").open("w", encoding="utf-8") as out:
+        for doc in docs:
+            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return folder
+
+
+def _links(index: Path) -> dict[str, list[str]]:
+    gen = IndexStore(index).current_dir()
+    links: dict[str, list[str]] = json.loads((gen / LINKS_FILE).read_text("utf-8"))["links"]
+    return links
+
+
+@pytest.mark.parametrize(
+    "collection",
+    [
+        _bundled_unpaired,
+        # SaudiNewsNet is read in place from ../shared (never copied into the repository)
+        pytest.param(
+            _generated, marks=pytest.mark.skipif(not SNN.exists(), reason="needs ../shared")
+        ),
+    ],
+)
+def test_an_update_links_exactly_as_a_full_build(collection: Any, tmp_path: Path) -> None:
+    docs = collection()
+    rng = random.Random(18)
+    rng.shuffle(docs)
+    keep = docs[: int(len(docs) * 0.9)]
+    first = _write(keep, tmp_path / "before")
+    index = tmp_path / "index"
+    built = build_index(first, index, prepare=prepare_generation)
+    assert built.derived is not None and built.derived["source"] == "computed"
+    # the update: 10% new documents, a few changed (text and date), a few deleted
+    after = [dict(d) for d in keep[10:]] + docs[len(keep) :]
+    for doc in after[:5]:
+        doc["text"] = doc["text"][::-1]  # changed: new text, new vectors
+    for doc in after[5:10]:
+        doc["date"] = "2001-01-01"  # changed date only: same text, other candidates
+    final = _write(after, tmp_path / "after")
+    (first / "docs.jsonl").unlink()
+    (first / "docs.jsonl").write_bytes((final / "docs.jsonl").read_bytes())
+    updated = update_index(first, index, prepare=prepare_generation)
+    assert updated.added == len(docs) - len(keep) and updated.deleted == 10
+    report = updated.derived
+    assert report is not None and report["previous_results"] is True
+    # most Arabic term counts were reused; French translations are reused only when no
+    # word that could spell one of their names changed count (with 10% new documents,
+    # a minority: a name's neighbourhood often holds a word of the new documents)
+    assert report["reused"]["arabic"] > report["computed"]["arabic"]
+    assert report["reused"]["french"] > 0
+
+    incremental = _links(index)
+    # the reference: the same generation linked from scratch (no previous results). Not
+    # a fresh build of the final corpus: Whoosh counts a deleted document in a term's
+    # document frequency until its segment is merged, so idf differs slightly there.
+    gen = IndexStore(index).current_dir()
+    (gen / FEATURES_FILE).unlink()
+    (gen / LINKS_FILE).unlink()
+    scratch = prepare_generation(gen, None)
+    assert scratch["reused"] == {"arabic": 0, "french": 0}
+    reference = _links(index)
+    assert len(reference) >= 20  # the collection has links to compare
+    assert incremental == reference
+
+
+def test_damaged_previous_results_are_recomputed(tmp_path: Path) -> None:
+    docs = _bundled_unpaired()[:200]
+    corpus = _write(docs, tmp_path / "corpus")
+    index = tmp_path / "index"
+    reference = build_index(corpus, index, prepare=prepare_generation)
+    expected = _links(index)
+    gen = IndexStore(index).current_dir()
+    (gen / FEATURES_FILE).write_bytes(b"PK\x03\x04 not a zip at all")  # hostile bytes
+    (gen / LINKS_FILE).unlink()
+    report = prepare_generation(gen, None)
+    assert report["source"] == "computed" and report["previous_results"] is False
+    assert _links(index) == expected
+    assert reference.derived is not None
+
+
+def test_links_are_in_the_generation_before_it_is_published(tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    def prepare(gen: Path, base: Path | None) -> dict[str, Any]:
+        seen.append(gen.name.endswith(".partial") and not (gen / "fihris.json").exists())
+        return prepare_generation(gen, base)
+
+    corpus = _write(_bundled_unpaired()[:50], tmp_path / "corpus")
+    build_index(corpus, tmp_path / "index", prepare=prepare)
+    assert seen == [True]
+    store = IndexStore(tmp_path / "index")
+    assert (store.current_dir() / LINKS_FILE).exists()
+    assert store.check() is None  # derived files are not index files: no damage reported
