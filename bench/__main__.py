@@ -44,7 +44,7 @@ def _scale(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         },
         "analysis_code": "compiled" if native.active() else f"pure Python: {native.reason}",
         "snn_available": data.snn_available(),
-        **bench_scale(sizes, args.workdir),
+        **bench_scale(sizes, args.workdir, out.with_suffix(".partial.json")),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")

@@ -206,6 +206,7 @@ def _fihris(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[st
         "build_seconds": build["seconds"],
         "build_peak_mb": build["peak_mb"],
         "index_mb": _size_mb(live),
+        "build_links": _derived(build["stdout"]),
     }
     port = _free_port()
     argv = [py, "-m", "web.cli", "serve", "--index", str(index), "--corpus", str(corpus.parent),
@@ -230,7 +231,17 @@ def _fihris(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[st
     result["update_seconds"] = update["seconds"]
     result["update_peak_mb"] = update["peak_mb"]
     result["update_over_build"] = round(update["seconds"] / build["seconds"], 3)
+    result["update_links"] = _derived(update["stdout"])
     return result
+
+
+def _derived(stdout: bytes) -> dict[str, Any]:
+    """What a run's JSON report says of its story links (seconds, reused, computed)."""
+    try:
+        derived = json.loads(stdout).get("derived") or {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in derived.items() if k in ("seconds", "reused", "computed")}
 
 
 def _naive(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str, Any]:
@@ -280,8 +291,14 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
-def bench_scale(sizes: list[int], workdir: Path | None = None) -> dict[str, Any]:
-    """Every size, Fihris and naive Whoosh in turn, then the exponents."""
+def bench_scale(
+    sizes: list[int], workdir: Path | None = None, partial: Path | None = None
+) -> dict[str, Any]:
+    """Every size, Fihris and naive Whoosh in turn, then the exponents.
+
+    ``partial``: where the rows measured so far are written after each size (a
+    300k run takes hours; an interrupted one keeps its figures).
+    """
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fihris-scale-") as tmp:
         for size in sizes:
@@ -305,6 +322,9 @@ def bench_scale(sizes: list[int], workdir: Path | None = None) -> dict[str, Any]
                 ),
             }
             print(f"size {size}: {json.dumps(rows[str(size)])}", file=sys.stderr, flush=True)
+            if partial is not None:
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                partial.write_text(json.dumps(rows, indent=2, ensure_ascii=False), "utf-8")
             import shutil
 
             shutil.rmtree(root, ignore_errors=True)

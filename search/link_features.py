@@ -13,13 +13,16 @@ Exactness, step by step:
 - an Arabic lead's term counts depend on its text alone: reused by the text's
   digest (its first :data:`LEAD_CHARS` characters, all that is read);
 - a French lead's translation depends on its text and on the Arabic vocabulary
-  through one thing only: the names it looked up (:class:`NameMatcher`, which
-  returns the vocabulary words within a spelling distance, ranked by distance
-  and count). It is reused when no word whose count changed since (added,
-  removed, or counted differently) is within that distance of any name it
-  looked up: the same matcher over the changed words alone finds none. A
-  translator that cannot say what it looked up (tests' toy translators) is
-  reused only if the vocabulary is unchanged;
+  through one thing only: the names it looked up (:class:`NameMatcher`: the
+  best :data:`LIMIT` vocabulary words within a spelling distance, ranked by
+  distance, count, word; the translation uses the words and distances, not the
+  counts). Each look-up is kept with its answer. The words whose count changed
+  since (added, removed, counted differently) are matched alone, and the new
+  answer is the best of the old answer (with new counts) and those words: exact
+  as long as no word of the old answer lost count (a word never seen could then
+  overtake it: recomputed). When every answer keeps its words in their order,
+  the translation is reused. A translator that cannot say what it looked up
+  (tests' toy translators) is reused only if the vocabulary is unchanged;
 - everything is discarded when the linking version or the lexicon differs.
 
 Stored in the generation as ``link-features.npz`` (numpy arrays, no pickle).
@@ -39,11 +42,11 @@ from typing import Any, Final
 import numpy as np
 
 from search.linking import LEAD_CHARS, LinkDoc, Translate, lead, lead_terms
-from search.translate.transliterate import NameMatcher
+from search.translate.transliterate import LIMIT, Candidate, NameMatcher
 
 FEATURES_FILE: Final = "link-features.npz"
-#: The names a translation looked up: the forms of each lookup.
-Probes = tuple[tuple[str, ...], ...]
+#: The names a translation looked up: the forms of each look-up, and its answer.
+Probes = tuple[tuple[tuple[str, ...], tuple[Candidate, ...]], ...]
 
 
 def text_key(text: str) -> bytes:
@@ -90,17 +93,21 @@ class LinkFeatures:
         if prior is None:
             self._changed = None
             return
-        changed = {t: 1 for t in own.keys() | prior.keys() if own.get(t) != prior.get(t)}
-        self._changed = NameMatcher(changed)
+        changed = {
+            t: own.get(t, 0) for t in own.keys() | prior.keys() if own.get(t) != prior.get(t)
+        }
+        self._changed = NameMatcher(changed, min_df=0)  # removed words (0) too
 
     def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
         key = text_key(doc.text)
         prior = self._prior_bags.get(key)
-        if prior is not None and self._reusable(prior[1]):
-            self.reused["french"] += 1
-            self._bags[key] = prior
-            return prior[0]
-        probes: list[tuple[str, ...]] | None = getattr(self.translate, "probes", None)
+        if prior is not None:
+            reusable, answers = self._reusable(prior[1])
+            if reusable:
+                self.reused["french"] += 1
+                self._bags[key] = (prior[0], answers)
+                return prior[0]
+        probes: list[Any] | None = getattr(self.translate, "probes", None)
         if probes is not None:
             probes.clear()
         bag = dict(self.translate(lead(doc.text), "ar", own))
@@ -108,15 +115,22 @@ class LinkFeatures:
         self.computed["french"] += 1
         return bag
 
-    def _reusable(self, probes: Probes | None) -> bool:
+    def _reusable(self, probes: Probes | None) -> tuple[bool, Probes | None]:
+        """Whether a translation stands, and its look-ups' answers now (new counts)."""
         if self._prior_own is None:
-            return False
+            return False, None
         if probes is None:  # the translator cannot say what it looked up
-            return self._prior_own == self._own
+            return self._prior_own == self._own, None
         changed = self._changed
-        return changed is not None and not any(
-            changed.candidates(*forms, limit=1) for forms in probes
-        )
+        if changed is None:
+            return False, None
+        fresh = []
+        for forms, answer in probes:
+            now = _answer(changed, forms, answer)
+            if now is None:
+                return False, None
+            fresh.append((forms, now))
+        return True, tuple(fresh)
 
     # -- persistence ------------------------------------------------------------------
     def load(self, path: Path) -> bool:
@@ -134,9 +148,7 @@ class LinkFeatures:
                     probes: Probes | None = None
                     if arrays["f_probed"][n]:
                         lo, hi = arrays["p_off"][n], arrays["p_off"][n + 1]
-                        probes = tuple(
-                            tuple(probe_names[i].split("\t")) for i in arrays["p_key"][lo:hi]
-                        )
+                        probes = tuple(_probe(probe_names[i]) for i in arrays["p_key"][lo:hi])
                     self._prior_bags[key] = (bag, probes)
         except Exception:  # absent, damaged or foreign: only a missed reuse
             self._prior_counts, self._prior_bags, self._prior_own = {}, {}, None
@@ -163,7 +175,7 @@ class LinkFeatures:
             offsets.append(len(ids))
             probed.append(probes is not None)
             p_key.extend(
-                probe_names.setdefault("\t".join(p), len(probe_names)) for p in probes or ()
+                probe_names.setdefault(_probe_text(p), len(probe_names)) for p in probes or ()
             )
             p_off.append(len(p_key))
         arrays.update(
@@ -185,6 +197,45 @@ class LinkFeatures:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _rank(c: Candidate) -> tuple[float, int, str]:
+    return (round(c.distance, 2), -c.df, c.term)  # NameMatcher's order
+
+
+def _answer(
+    changed: NameMatcher, forms: tuple[str, ...], answer: tuple[Candidate, ...]
+) -> tuple[Candidate, ...] | None:
+    """A name look-up's answer now that the ``changed`` words changed, or None if different.
+
+    Every word within distance that did not change ranked after the old answer's
+    last (or there was none: the answer was shorter than :data:`LIMIT`); words of
+    the answer that gained count only move forward. So the new answer is the best
+    of the old answer and the changed words, unless a word of it lost count.
+    """
+    moved = {c.term: c for c in changed.find(*forms, limit=1 << 30)}
+    pool = []
+    for c in answer:
+        now = moved.pop(c.term, None)
+        if now is not None and now.df < c.df:
+            return None  # removed or counted down: a word not seen here may overtake it
+        pool.append(c if now is None else now)
+    pool.extend(c for c in moved.values() if c.df > 0)
+    pool.sort(key=_rank)
+    fresh = tuple(pool[:LIMIT])
+    if [c.term for c in fresh] != [c.term for c in answer]:
+        return None
+    return fresh
+
+
+def _probe_text(probe: tuple[tuple[str, ...], tuple[Candidate, ...]]) -> str:
+    forms, answer = probe
+    return json.dumps([forms, [[c.term, c.distance, c.df] for c in answer]], ensure_ascii=False)
+
+
+def _probe(text: str) -> tuple[tuple[str, ...], tuple[Candidate, ...]]:
+    forms, answer = json.loads(text)
+    return tuple(forms), tuple(Candidate(t, float(d), int(df)) for t, d, df in answer)
 
 
 def _bytes(text: str) -> Any:

@@ -326,16 +326,16 @@ class LexiconTranslate:
     """A :data:`Translate` backed by ``search.translate``'s query translator.
 
     The target vocabulary lets it match names by transliteration (Rabat → رباط).
-    ``probes`` collects the names each call looked up in the vocabulary (cleared
-    by the caller), so a translation can be reused while no vocabulary word that
-    could spell them changed (:mod:`search.link_features`).
+    ``probes`` collects the names each call looked up in the vocabulary and what
+    was found (cleared by the caller), so a translation can be reused while these
+    answers stand (:mod:`search.link_features`).
     """
 
     def __init__(self, lexicon: Any) -> None:
         from search.translate.translator import QueryTranslator
 
         self.translator = QueryTranslator(lexicon)
-        self.probes: list[tuple[str, ...]] = []
+        self.probes: list[Any] = []  # (forms, candidates found) per name looked up
         self.translator.probes = self.probes
 
     def __call__(

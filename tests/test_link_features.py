@@ -136,3 +136,25 @@ def test_links_are_in_the_generation_before_it_is_published(tmp_path: Path) -> N
     store = IndexStore(tmp_path / "index")
     assert (store.current_dir() / LINKS_FILE).exists()
     assert store.check() is None  # derived files are not index files: no damage reported
+
+
+def test_status_says_links_came_from_the_generation(tmp_path: Path) -> None:
+    """A generation built with its links is served with them, not recomputed."""
+    import time
+
+    from search import SearchEngine
+
+    corpus = _write(_bundled_unpaired()[:80], tmp_path / "corpus")
+    build_index(corpus, tmp_path / "index", prepare=prepare_generation)
+    engine = SearchEngine(tmp_path / "index")
+    try:
+        ready = engine.status()["ready"]
+        assert ready["lexical"] is True
+        engine.warm()  # what the server does at start
+        deadline = time.monotonic() + 60
+        while not engine.status()["ready"]["links"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ready = engine.status()["ready"]
+        assert ready["links"] is True and ready["links_source"] == "file"
+    finally:
+        engine.close()

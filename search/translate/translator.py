@@ -199,9 +199,9 @@ class QueryTranslator:
         self.lexicon = lexicon
         self.name_share = name_share
         self.backoff = backoff
-        #: When a list: the forms of every name looked up in the vocabulary are appended
-        #: (story links reuse a translation while no vocabulary word near them changed).
-        self.probes: list[tuple[str, ...]] | None = None
+        #: When a list: every name looked up in the vocabulary is appended, as its forms
+        #: and the candidates found (story links reuse a translation while these stay).
+        self.probes: list[tuple[tuple[str, ...], tuple[Candidate, ...]]] | None = None
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
         self._lock = threading.Lock()  # the engine prepares matchers in background threads
 
@@ -341,9 +341,10 @@ class QueryTranslator:
             forms: tuple[str, ...] = (tok.exact,)
         else:
             forms = tuple(dict.fromkeys((*arabic_name_forms(tok.exact), tok.term)))
+        found = self._matcher(vocabulary).candidates(*forms)
         if self.probes is not None:
-            self.probes.append(forms)
-        return self._matcher(vocabulary).candidates(*forms)
+            self.probes.append((forms, tuple(found)))
+        return found
 
     def _backoff(self, exact: str, vocabulary: Mapping[str, int] | None) -> list[Translation]:
         """Translations of the first lexicon key reached by stripping Arabic clitics.

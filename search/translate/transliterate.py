@@ -180,6 +180,10 @@ class Candidate:
 MEMO: Final = 20_000
 
 
+#: Candidates :meth:`NameMatcher.candidates` returns unless told otherwise.
+LIMIT: Final = 2
+
+
 class NameMatcher:
     """Skeleton index over one target vocabulary (build once per index generation)."""
 
@@ -192,7 +196,9 @@ class NameMatcher:
                 for key in dict.fromkeys(k for s in spellings(term) for k in _keys(s)):
                     self._by_key[key].append(term)
 
-    def candidates(self, *words: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
+    def candidates(
+        self, *words: str, limit: int = LIMIT, max_distance: float = 0.5
+    ) -> list[Candidate]:
         """:meth:`find`, remembered (a generation's matcher is fixed; names recur)."""
         key = (words, limit, max_distance)
         found = self._memo.get(key)
@@ -203,7 +209,7 @@ class NameMatcher:
             self._memo[key] = found
         return list(found)
 
-    def find(self, *words: str, limit: int = 2, max_distance: float = 0.5) -> list[Candidate]:
+    def find(self, *words: str, limit: int = LIMIT, max_distance: float = 0.5) -> list[Candidate]:
         """Vocabulary terms spelling one of ``words`` in the other script, best first.
 
         ``words`` are forms of one source word (an Arabic word with and without
