@@ -21,6 +21,7 @@ from index import IndexStore
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
+from search.vocab_files import read_terms
 
 MAX_SEARCHERS: Final = 4
 #: Index terms a prefix expands to (the most frequent first).
@@ -145,9 +146,7 @@ class Generation:
         with self.searcher() as searcher:
             reader = searcher.reader()
             field = "body" if kind == "ar" else "body_exact"
-            terms = [
-                t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(field)
-            ]
+            terms = read_terms(self.directory, reader, field)  # written at build time
         if kind == "suggest":
             value: Any = Vocabulary(terms)
         else:

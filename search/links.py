@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +46,7 @@ from search.linking import (
     compute_links,
     lexicon_translate,
 )
+from search.vocab_files import write_vocabularies
 
 LINKS_FILE: Final = "translation-links.json"
 #: Generations whose links stay in memory (the live one and those still being read).
@@ -249,7 +251,9 @@ def _features_stamp(lexicon_version: str) -> dict[str, Any]:
 
 
 def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
-    """Compute and store a new generation's links before it is published (index build/update).
+    """Compute and store a new generation's links and term lists before it is published.
+
+    Run by index build/update (:mod:`search.vocab_files` for the term lists).
 
     ``base_dir``: the generation an update started from; its per-document results
     are reused for the unchanged documents. Never raises: a generation without
@@ -259,9 +263,13 @@ def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
 
     try:
         index = open_generation(gen_dir, check=False)
+        t0 = time.perf_counter()
+        with index.reader() as reader:
+            write_vocabularies(gen_dir, reader)
+        vocabularies_s = round(time.perf_counter() - t0, 2)
         links = GenerationLinks(gen_dir, index, base_dir=base_dir)
         links.compute()
-        return links.report
+        return {**links.report, "vocabularies_seconds": vocabularies_s}
     except Exception as exc:  # the generation is still good: links come later
         logging.getLogger(__name__).exception("linking %s failed", gen_dir)
         return {"source": "failed", "error": str(exc)}
