@@ -206,7 +206,7 @@ class SearchEngine:
                 kept = np.arange(len(matches.docnums))
             else:
                 kept = np.flatnonzero(gen.lang_codes.among(matches.docnums, allowed))
-            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes)
+            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes, gen.months)
             scores = matches.scores
             cross_active = bool(translations) and (allowed is None or len(allowed) > 1)
             if cross_active:

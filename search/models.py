@@ -70,9 +70,19 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Period:
+    """One bar of the timeline: ``2024-07`` (a month) or ``2024`` (a year)."""
+
+    period: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Facets:
     lang: tuple[FacetValue, ...] = ()
     year: tuple[FacetValue, ...] = ()
+    #: matching dispatches per month, or per year over a long span (search.timeline)
+    timeline: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,37 @@ def test_no_console_errors_and_no_csp_violations(page: Any) -> None:
     page.wait_for_url("**sort=date**")
     assert page.locator("li.hit").count() >= 1
     assert problems == []
+
+
+@pytest.mark.parametrize(("ui", "rtl"), [("fr", False), ("ar", True)])
+def test_timeline_chart_reads_in_the_interface_direction_and_filters(
+    page: Any, ui: str, rtl: bool
+) -> None:
+    """Screenshots of the timeline in both interfaces go to tests/artifacts/ (pass or fail)."""
+    from conftest import ARTIFACTS
+
+    problems: list[str] = []  # a CSP violation (inline style) is a console error
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"/?q=port&ui={ui}")
+    figure = page.locator("figure.timeline")
+    assert figure.is_visible()
+    assert figure.locator("svg").get_attribute("role") == "img"
+    bars = figure.locator("a.timeline-bar rect")
+    first, last = bars.first.bounding_box(), bars.last.bounding_box()
+    assert first and last and first["height"] > 0
+    # oldest bar on the left in French, on the right in Arabic
+    assert (first["x"] > last["x"]) is rtl
+    # the bars are coloured by the stylesheet (no inline style under the CSP)
+    fill = bars.first.evaluate("el => getComputedStyle(el).fill")
+    assert fill not in {"", "none", "rgb(0, 0, 0)"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    figure.screenshot(path=str(ARTIFACTS / f"timeline-{ui}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"timeline-page-{ui}.png"), full_page=True)
+    period = figure.locator("a.timeline-bar").first.get_attribute("data-period")
+    figure.locator("a.timeline-bar").first.click()
+    page.wait_for_url(f"**from={period}**")
+    assert f"to={period}" in page.url
+    dates = page.locator("li.hit time").evaluate_all("els => els.map(e => e.dateTime)")
+    assert dates and all(d.startswith(str(period)) for d in dates)
+    assert problems == []

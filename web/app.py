@@ -21,6 +21,7 @@ from litestar.template import TemplateConfig
 
 from web import api, pages
 from web.apidocs import LocalDocsPlugin
+from web.chart import timeline_chart
 from web.errors import handle_exception
 from web.gate import CostGate, gate_middleware
 from web.hygiene import STATIC_ERRORS, STATIC_PREFIX, head_as_get, static_path_guard
@@ -55,6 +56,7 @@ def _environment() -> Environment:
         number=format_number,
         text_dir=text_dir,
     )
+    env.globals["timeline_chart"] = timeline_chart
     return env
 
 
