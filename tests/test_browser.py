@@ -135,3 +135,31 @@ def test_timeline_chart_reads_in_the_interface_direction_and_filters(
     dates = page.locator("li.hit time").evaluate_all("els => els.map(e => e.dateTime)")
     assert dates and all(d.startswith(str(period)) for d in dates)
     assert problems == []
+
+
+@pytest.mark.parametrize("ui", ["fr", "ar"])
+def test_subscribe_and_download_links_work_in_the_browser(page: Any, ui: str) -> None:
+    """The feed link reads as a feed; the CSV download opens with csv (screenshot saved)."""
+    import csv
+
+    import feedparser
+    from conftest import ARTIFACTS
+
+    page.goto(f"/?q=port&ui={ui}")
+    feed = page.locator("a.feed-link")
+    assert feed.is_visible()
+    href = feed.get_attribute("href")
+    head = page.locator('link[rel="alternate"][type="application/atom+xml"]')
+    assert head.get_attribute("href") == href
+    parsed = feedparser.parse(page.request.get(href).body())
+    assert parsed.version == "atom10" and parsed.entries
+    with page.expect_download() as info:
+        page.locator("a.export-link", has_text="CSV").click()
+    download = info.value
+    assert download.suggested_filename == "fihris-export.csv"
+    with open(download.path(), encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    total = page.locator("[data-total]").first.get_attribute("data-total")
+    assert len(rows) == int(str(total)) and rows[0]["link"].startswith("http://127.0.0.1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("p.tools").screenshot(path=str(ARTIFACTS / f"tools-{ui}.png"))
