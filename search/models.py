@@ -32,6 +32,8 @@ class SearchRequest:
     date_to: str | None = None
     cross: bool = True  # cross-language search (French ⇄ Arabic)
     exclude_translations: tuple[str, ...] = ()  # translations the user dropped ("ar:بشر")
+    #: False: hits without snippets and without ``via_translation`` (both need a scan of
+    #: each body); for exports and evaluations, which read neither
     snippets: bool = True
     match: Match = "best"
 
