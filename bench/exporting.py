@@ -26,6 +26,8 @@ from index import build_index
 QUERIES: Final = [
     {"q": "السعودية"},  # Arabic, cross-language on (French hits too)
     {"q": "santé OR maladie", "sort": "date"},  # French, newest first
+    # the widest: with every SaudiNewsNet article (--snn 30100) the 10,000-row cap cuts it
+    {"q": "السعودية OR المملكة OR الرياض", "cross": "false"},
 ]
 PAGE: Final = 100
 
