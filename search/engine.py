@@ -25,6 +25,7 @@ from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
 from search.compile import Compiled, compile_query
+from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
@@ -124,7 +125,7 @@ class SearchEngine:
             gen = self._generation()
         except IndexStoreError:  # missing or damaged: the server starts and says so
             return
-        for kind in ("fr", "ar"):
+        for kind in ("fr", "ar", "complete"):
             gen.vocabulary(kind)
 
     # -- search -------------------------------------------------------------------------
@@ -354,6 +355,27 @@ class SearchEngine:
             return len(found[0]) if keep is None else sum(1 for d in found[0].tolist() if keep(d))
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
+
+    # -- completions ----------------------------------------------------------------------
+    def complete(self, prefix: str, limit: int = LIMIT) -> list[str]:
+        """Completions of what is typed (``search.complete``); empty until they are built.
+
+        They are built once per generation in the background (started by
+        :meth:`warm` or the first call), so no keystroke waits for them.
+        """
+        with self._detect_damage():
+            completions = self._generation().vocabulary("complete")
+        return completions.complete(prefix, limit) if completions is not None else []
+
+    def completions_ready(self, timeout: float = 0.0) -> bool:
+        """Start building the current generation's completions; True once they are there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._generation().vocabulary("complete") is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     # -- documents and status -----------------------------------------------------------
     def document(

@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from web import api, pages
+from web import api, opensearch, pages
 from web.apidocs import LocalDocsPlugin
 from web.errors import handle_exception
 from web.gate import CostGate, gate_middleware
@@ -90,6 +90,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         route_handlers=[
             *pages.ROUTES,
             *api.ROUTES,
+            *opensearch.ROUTES,
             create_static_files_router(
                 path=STATIC_PREFIX,
                 directories=[HERE / "static"],
