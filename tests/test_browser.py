@@ -194,3 +194,66 @@ def test_without_javascript_the_box_is_a_plain_search_field(browser: Any, live_s
         assert page.locator("#q").input_value() == "trai"
     finally:
         context.close()
+
+
+# -- the story side by side (/doc/{id} with its other-language version) -----------------
+def wait_for_counterpart(page: Any, url: str) -> None:
+    """Links are computed in the background after the index opens: reload until shown."""
+    for _ in range(60):
+        page.goto(url)
+        if page.locator("article.counterpart").count():
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError("the linked version never appeared")
+
+
+@pytest.mark.parametrize(
+    ("ui", "doc_id", "q", "other_lang"),
+    [
+        ("fr", FR_SEED, "traite des êtres humains", "ar"),
+        ("ar", AR_SEED, "الاتجار بالبشر", "fr"),
+    ],
+)
+def test_story_side_by_side_in_both_interfaces(
+    page: Any, ui: str, doc_id: str, q: str, other_lang: str
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    wait_for_counterpart(page, f"/doc/{doc_id}?q={q}&ui={ui}")
+    main, other = page.locator("article.document"), page.locator("article.counterpart")
+    assert other.get_attribute("lang") == other_lang
+    assert other.get_attribute("dir") == ("rtl" if other_lang == "ar" else "ltr")
+    assert main.get_attribute("dir") == ("ltr" if other_lang == "ar" else "rtl")
+    # two columns, tops aligned; in the Arabic interface the first column is on the right
+    a, b = main.bounding_box(), other.bounding_box()
+    assert abs(a["y"] - b["y"]) < 1 and b["width"] > 300
+    assert (a["x"] < b["x"]) == (ui == "fr")
+    # the query's words marked in both: the other column by their translations
+    assert main.locator("mark").count() >= 1 and other.locator("mark").count() >= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"side-by-side-{ui}.png"))
+    # a narrow screen stacks them
+    page.set_viewport_size({"width": 420, "height": 900})
+    a, b = main.bounding_box(), other.bounding_box()
+    assert b["y"] >= a["y"] + a["height"] - 1
+    assert abs(a["x"] - b["x"]) < 1
+
+
+def test_related_dispatches_listed_with_dates(page: Any) -> None:
+    url = "/doc/agence/2021/port-0?ui=ar"
+    for _ in range(60):
+        page.goto(url)
+        if page.locator("section.related li").count():
+            break
+        page.wait_for_timeout(1000)
+    items = page.locator("section.related li")
+    assert items.count() >= 2
+    assert {items.nth(i).locator("a").get_attribute("lang") for i in range(items.count())} == {
+        "fr",
+        "ar",
+    }
+    assert items.first.locator("time").get_attribute("datetime")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("section.related").screenshot(path=str(SHOTS / "related-ar.png"))
+    items.first.locator("a").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "/doc/" in page.url

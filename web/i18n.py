@@ -74,6 +74,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "source": "Source",
         "original": "Lien d’origine",
         "translations_doc": "Ce récit dans l’autre langue",
+        "open_alone": "ouvrir seul",
+        "related": "Dépêches proches",
         "doc_part": "Texte long, affiché par parties : caractères %(start)s à %(end)s "
         "sur %(length)s.",
         "doc_next": "Partie suivante",
@@ -142,6 +144,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "source": "المصدر",
         "original": "الرابط الأصلي",
         "translations_doc": "هذا الخبر باللغة الأخرى",
+        "open_alone": "فتحه وحده",
+        "related": "أخبار ذات صلة",
         "doc_part": "نص طويل يُعرض على أجزاء: الأحرف من %(start)s إلى %(end)s من أصل %(length)s.",
         "doc_next": "الجزء التالي",
         "doc_first": "بداية النص",
