@@ -66,7 +66,8 @@ class _Postings:
                 weights.append(self.weights[lo:hi] * weight)
         if not docs:
             return np.zeros(self.size)
-        return np.bincount(np.concatenate(docs), np.concatenate(weights), minlength=self.size)
+        summed = np.bincount(np.concatenate(docs), np.concatenate(weights), minlength=self.size)
+        return summed.astype(np.float64, copy=False)
 
 
 def _best(scores: npt.NDArray[np.float64], skip: int, k: int) -> list[tuple[int, float]]:
