@@ -142,3 +142,28 @@ def test_api_document_has_counterpart_and_related(
         assert port["related"] and {"id", "lang", "dir", "title", "date", "score"} == set(
             port["related"][0]
         )
+
+
+def test_related_are_persisted_with_the_links(engine: SearchEngine) -> None:
+    """A restarted server reads them from translation-links.json instead of recomputing."""
+    import json
+
+    from search.links import LINKS_FILE, GenerationLinks
+
+    gen = engine._generation()
+    path = gen.directory / LINKS_FILE
+    original = path.read_text("utf-8")
+    saved = json.loads(original)
+    assert saved["related"]["agence/2021/port-0"]
+    try:
+        with gen.searcher() as searcher:
+            again = GenerationLinks(gen.directory, searcher._ix, translate=lambda *_: {})
+            saved["stamp"]["lexicon"] = "injected"  # what an injected translator stamps
+            path.write_text(json.dumps(saved), "utf-8")
+            assert again.wait(120)
+            # a translator that links nothing proves these came from the file
+            assert again.related_of("agence/2021/port-0") == tuple(
+                (other, score) for other, score in saved["related"]["agence/2021/port-0"]
+            )
+    finally:
+        path.write_text(original, "utf-8")
