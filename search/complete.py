@@ -20,7 +20,8 @@ inside) of its title and lead (:data:`LEAD_CHARS`), counted over the whole
 collection. Words and phrases seen at least :data:`MIN_COUNT` times are kept,
 in their most readable surface form (lower case unless only ever capitalised),
 ranked by how often they occur; a phrase always followed by the same word is
-dropped for its longer form. Titles come after, shortest first.
+dropped for its longer form. Titles (shortest first) get :data:`TITLE_SLOTS` of
+the places when words and phrases would fill them all.
 """
 
 from __future__ import annotations
