@@ -26,12 +26,14 @@ the places when words and phrases would fill them all.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Final
 
 import numpy as np
 
 from index import Token, tokenize
+from index.text import is_arabic
 
 #: Characters of a body read for its words and phrases (its lead: ~150 words).
 LEAD_CHARS: Final = 1000
@@ -39,8 +41,8 @@ LEAD_CHARS: Final = 1000
 MAX_WORDS: Final = 4
 #: A word or phrase must occur this often (title and lead of every document) to be suggested.
 MIN_COUNT: Final = 2
-#: Distinct words and phrases counted at once; past it the rarest are forgotten.
-MAX_COUNTED: Final = 400_000
+#: Distinct words and phrases counted at once per script; past it the rarest are forgotten.
+MAX_COUNTED: Final = 300_000
 #: Suggestions returned by default (browsers show about as many).
 LIMIT: Final = 8
 #: Slots kept for titles when words and phrases alone would fill the list.
@@ -182,15 +184,16 @@ def _unique(values: list[str], limit: int) -> list[str]:
 class _Counter:
     """Occurrences of words and phrases by key, with one readable surface form each.
 
-    Bounded: past :data:`MAX_COUNTED` keys, those seen least are forgotten (the
-    floor rises), so memory stays bounded whatever the collection's size; a
-    phrase forgotten early and seen often later is counted from then on.
+    Bounded: past :data:`MAX_COUNTED` keys, those seen least often so far are
+    forgotten (the fewest counts that bring it back to half), so memory stays
+    bounded whatever the collection's size; a phrase forgotten early and seen
+    often later is counted from then on (its count low by a few occurrences).
     """
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.surfaces: dict[str, str] = {}
-        self.floor = 0
+        self.pruned = 0  # the highest count ever forgotten
 
     def add(self, key: str, surface: str) -> None:
         count = self.counts.get(key)
@@ -206,11 +209,15 @@ class _Counter:
             self.surfaces[key] = surface  # "traite", not "Traite" at a sentence start
 
     def _prune(self) -> None:
-        while len(self.counts) > MAX_COUNTED // 2:
-            self.floor += 1
-            for key in [k for k, c in self.counts.items() if c <= self.floor]:
-                del self.counts[key]
-                del self.surfaces[key]
+        histogram = Counter(self.counts.values())
+        left, floor = len(self.counts), 0
+        while left > MAX_COUNTED // 2:
+            floor += 1
+            left -= histogram.get(floor, 0)
+        for key in [k for k, c in self.counts.items() if c <= floor]:
+            del self.counts[key]
+            del self.surfaces[key]
+        self.pruned = max(self.pruned, floor)
 
 
 def _phrases(text: str, tokens: list[Token]) -> Iterator[tuple[str, str]]:
@@ -241,7 +248,8 @@ def _title(title: str) -> str:
 def _continued(kept: list[str], n: int, counts: dict[str, int]) -> bool:
     """True when a longer phrase of ``kept`` (sorted) starting with ``kept[n]`` is as frequent."""
     stem, count = kept[n] + " ", counts[kept[n]]
-    for longer in kept[n + 1 :]:
+    for i in range(n + 1, len(kept)):
+        longer = kept[i]
         if not longer.startswith(stem):
             return False
         if counts[longer] >= count:
@@ -251,18 +259,21 @@ def _continued(kept: list[str], n: int, counts: dict[str, int]) -> bool:
 
 def mine(documents: Iterable[tuple[str, str]]) -> Completions:
     """The completions of a collection, from each document's (title, body)."""
-    counter = _Counter()
+    # one counter per script: a large Arabic archive must not crowd out the French words
+    counters = {"ar": _Counter(), "fr": _Counter()}
     titles: dict[str, str] = {}
     for title, body in documents:
         head = body[:LEAD_CHARS]
         for text in (title, head) if not head.startswith(title.rstrip("…")) else (head,):
             for key, surface in _phrases(text, tokenize(text)):
-                counter.add(key, surface)
+                counters["ar" if is_arabic(key[:1]) else "fr"].add(key, surface)
         shown = _title(title)
         if shown:
             titles.setdefault(fold(shown).rstrip(), shown)
-    counts = counter.counts
-    kept = sorted(k for k, c in counts.items() if c >= max(MIN_COUNT, counter.floor + 1))
+    counts = {**counters["ar"].counts, **counters["fr"].counts}
+    surfaces = {**counters["ar"].surfaces, **counters["fr"].surfaces}
+    del counters
+    kept = sorted(k for k, c in counts.items() if c >= MIN_COUNT)
     # a phrase always continued the same way gives way to the longer form
     closed = []
     for n, key in enumerate(kept):
@@ -270,6 +281,6 @@ def mine(documents: Iterable[tuple[str, str]]) -> Completions:
             continue
         closed.append(key)
     order = sorted(closed, key=lambda k: (-counts[k], len(k), k))
-    phrases = Table((k, counter.surfaces[k], rank) for rank, k in enumerate(order))
+    phrases = Table((k, surfaces[k], rank) for rank, k in enumerate(order))
     by_length = sorted(titles, key=lambda k: (len(k), k))
     return Completions(phrases, Table((k, titles[k], n) for n, k in enumerate(by_length)))

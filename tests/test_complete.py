@@ -103,3 +103,24 @@ def test_table_ranks_within_a_prefix() -> None:
     assert table.starting("b", 5) == ["B"]
     assert table.starting("c", 5) == []
     assert table.nbytes > 0
+
+
+def test_counting_is_bounded_and_keeps_the_frequent_in_both_scripts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the bound the rarest are forgotten; a large Arabic archive leaves French alone."""
+    import search.complete as complete
+
+    monkeypatch.setattr(complete, "MAX_COUNTED", 50)
+    letters = "بتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+    def word(n: int) -> str:  # a distinct Arabic "word" per n, letters only
+        return "".join(letters[d] for d in (n // 729, n // 27 % 27, n % 27)) + "ون"
+
+    noise = [("", ". ".join(word(n * 30 + i) for i in range(30))) for n in range(40)]
+    story = [("", "الاتجار بالبشر جريمة. vaccin contre la grippe.")] * 5
+    completions = mine(noise[:20] + story + noise[20:])
+    # (the phrase always goes on with the same word: its longer form is kept)
+    assert "الاتجار بالبشر جريمة" in completions.complete("الاتج")
+    assert "vaccin contre la grippe" in completions.complete("vacc")
+    assert completions.phrases.size <= 2 * 50  # nothing rare was kept
