@@ -22,6 +22,7 @@ from search.complete import mine
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
+from search.timeline import month_numbers
 
 MAX_SEARCHERS: Final = 4
 #: Index terms a prefix expands to (the most frequent first).
@@ -52,6 +53,7 @@ class Generation:
         self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
         self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
         self.year_codes = Codes.of(self.years)
+        self.months = month_numbers(self.dates)  # the timeline facet (search.timeline)
         self.sources: list[str] = _column(first, "source", "")
         self.stats = Statistics(first)
         self._prefixes: dict[str, tuple[list[str], bool]] = {}

@@ -157,6 +157,9 @@ class Settings:
     # characters of a document body returned at once; the rest by ?offset= (a 50 MB
     # dispatch must not become a 105 MB response that stalls the server)
     max_document_chars: int = 200_000
+    #: rows of one export (GET /api/export); a search matching more is cut, and the
+    #: response says so (headers, and the page next to the download links)
+    export_max_rows: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -181,6 +184,7 @@ class Settings:
             "max_concurrent": ("FIHRIS_MAX_CONCURRENT", _positive_int),
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
+            "export_max_rows": ("FIHRIS_EXPORT_MAX_ROWS", _positive_int),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
