@@ -4,6 +4,7 @@ Public surface::
 
     SearchEngine                      search(request), document(id, q), status(), close()
     validate_request                  raw strings → SearchRequest (or InvalidParameter)
+    validate_prefix                   the text typed so far, for completions (or InvalidParameter)
     SearchRequest, SearchResults, Hit, Fragment, Facets, FacetValue, Interpretation,
     Translation, WordTranslation, DocumentView                     the result model
     SearchError, InvalidParameter, InvalidQuery, DocumentNotFound  errors
@@ -27,7 +28,7 @@ from search.models import (
     Translation,
     WordTranslation,
 )
-from search.validate import validate_request
+from search.validate import validate_prefix, validate_request
 
 __all__ = [
     "CrossLanguage",
@@ -48,5 +49,6 @@ __all__ = [
     "Translation",
     "WordTranslation",
     "prepare_generation",
+    "validate_prefix",
     "validate_request",
 ]

@@ -1,10 +1,11 @@
-"""Linked translations per index generation: computed once, kept beside the generation.
+"""Linked translations and related dispatches per index generation, kept beside it.
 
 Why per generation: links depend on the whole collection (a best match is best
 among the documents present), so they are recomputed when a new generation is
 published, and never change while one is live. Why lazily, in a background
 thread: linking 30,000 documents takes tens of seconds, and no request should
-wait for it; until it is done, hits simply have no ``translations``.
+wait for it; until it is done, hits simply have no ``translations``. The related
+dispatches (:mod:`search.related`) are computed right after, by the same thread.
 
 The result is written as ``translation-links.json`` inside the generation
 directory (an extra file, atomically replaced; the Whoosh files are never
@@ -46,6 +47,7 @@ from search.linking import (
     compute_links,
     lexicon_translate,
 )
+from search.related import RELATED, RELATED_MIN, Related, compute_related
 from search.vocab_files import write_vocabularies
 
 LINKS_FILE: Final = "translation-links.json"
@@ -68,6 +70,7 @@ class GenerationLinks:
         self._index = index
         self._translate = translate
         self._links: dict[str, tuple[str, ...]] | None = None
+        self._related: Related | None = None
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
@@ -79,6 +82,12 @@ class GenerationLinks:
         self.start()
         links = self._links
         return links.get(doc_id, ()) if links is not None else ()
+
+    def related_of(self, doc_id: str) -> tuple[tuple[str, float], ...]:
+        """``doc_id``'s closest other dispatches (id, cosine), best first (empty until computed)."""
+        self.start()
+        related = self._related
+        return related.get(doc_id, ()) if related is not None else ()
 
     def start(self) -> None:
         """Begin computing (once): read the persisted file, or link in a background thread."""
@@ -99,44 +108,50 @@ class GenerationLinks:
 
     def _run(self) -> None:
         try:
-            self._links = self.compute()
+            self._links, self._related = self.compute()
         except Exception:  # a broken generation must not break searching: no links
             logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
-            self._links = {}
+            if self._links is None:
+                self._links = {}
+            self._related = {}
             self.report = {"source": "failed"}
         finally:
             self._done.set()
 
-    def compute(self) -> dict[str, tuple[str, ...]]:
-        """The links: the persisted file, or computed (reusing per-document results) and saved."""
+    def compute(self) -> tuple[dict[str, tuple[str, ...]], Related]:
+        """Links and related dispatches: the persisted file, or computed and saved.
+
+        Computing reuses the per-document results of a previous computation
+        (this generation's ``link-features.npz``, carried over by an update, or
+        ``base_dir``'s): the same links, less work.
+        """
         translate, lexicon_version = self._translator()
         stamp = self._stamp(lexicon_version)
-        links = self._read(stamp)
-        if links is not None:
+        read = self._read(stamp)
+        if read is not None:
             self.report = {"source": "file"}
-            return links
-        if translate is None:
-            self.report = {"source": "computed", "translator": None}
-            with self._index.searcher() as searcher:
-                return compute_links(self._documents(searcher), None)
-        features = LinkFeatures(translate, _features_stamp(lexicon_version))
-        loaded = features.load(self.gen_dir / FEATURES_FILE)
-        if not loaded and self.base_dir is not None:
-            loaded = features.load(self.base_dir / FEATURES_FILE)
+            return read
+        features = None
+        loaded = False
+        if translate is not None:
+            features = LinkFeatures(translate, _features_stamp(lexicon_version))
+            loaded = features.load(self.gen_dir / FEATURES_FILE)
+            if not loaded and self.base_dir is not None:
+                loaded = features.load(self.base_dir / FEATURES_FILE)
         with self._index.searcher() as searcher:
             docs = self._documents(searcher)
             arabic = sum(1 for d in docs if d.lang == "ar")
-            frequencies = (_IndexFrequencies(searcher.reader()), arabic)
-            links = compute_links(docs, translate, frequencies=frequencies, features=features)
-        features.save(self.gen_dir / FEATURES_FILE)
-        self._write(stamp, links)
-        self.report = {
-            "source": "computed",
-            "previous_results": loaded,
-            "reused": dict(features.reused),
-            "computed": dict(features.computed),
-        }
-        return links
+            df = _IndexFrequencies(searcher.reader())
+            links = compute_links(docs, translate, frequencies=(df, arabic), features=features)
+            self._links = links  # searches may show them while related ones are computed
+            related = compute_related(docs, translate, df)
+        if features is not None:
+            features.save(self.gen_dir / FEATURES_FILE)
+        self._write(stamp, links, related)
+        self.report = {"source": "computed", "previous_results": loaded}
+        if features is not None:
+            self.report.update(reused=dict(features.reused), computed=dict(features.computed))
+        return links, related
 
     def _translator(self) -> tuple[Translate | None, str]:
         if self._translate is not None:
@@ -167,6 +182,7 @@ class GenerationLinks:
             "generation": generation,
             "documents": documents,
             "lexicon": lexicon_version,
+            "related": [RELATED, RELATED_MIN],
         }
 
     @staticmethod
@@ -190,19 +206,30 @@ class GenerationLinks:
             )
         return docs
 
-    def _read(self, stamp: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    def _read(self, stamp: dict[str, Any]) -> tuple[dict[str, tuple[str, ...]], Related] | None:
         try:
             data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("stamp") != stamp:
-            return None  # another generation's file (hard-linked by an update) or version
-        return {k: tuple(v) for k, v in data.get("links", {}).items()}
+            if not isinstance(data, dict) or data.get("stamp") != stamp:
+                return None  # another generation's file (hard-linked by an update) or version
+            links = {k: tuple(v) for k, v in data.get("links", {}).items()}
+            related = {
+                k: tuple((str(other), float(score)) for other, score in v)
+                for k, v in data.get("related", {}).items()
+            }
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None  # unreadable or not what this version writes: recompute
+        return links, related
 
-    def _write(self, stamp: dict[str, Any], links: dict[str, tuple[str, ...]]) -> None:
+    def _write(
+        self, stamp: dict[str, Any], links: dict[str, tuple[str, ...]], related: Related
+    ) -> None:
         """Persist atomically; a read-only index directory just means recomputing next time."""
         tmp = self.gen_dir / f".{LINKS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
-        payload = {"stamp": stamp, "links": {k: list(v) for k, v in sorted(links.items())}}
+        payload = {
+            "stamp": stamp,
+            "links": {k: list(v) for k, v in sorted(links.items())},
+            "related": {k: [list(p) for p in v] for k, v in sorted(related.items())},
+        }
         try:
             tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
             os.replace(tmp, self.gen_dir / LINKS_FILE)  # never writes into a hard-linked inode
@@ -297,6 +324,12 @@ def links_for(index: Any, translate: Translate | None = None) -> GenerationLinks
             while len(_REGISTRY) > KEEP:
                 _REGISTRY.pop(next(iter(_REGISTRY)))
         return found
+
+
+def related_of(searcher: Any, doc_id: str) -> tuple[tuple[str, float], ...]:
+    """``doc_id``'s closest other dispatches (id, cosine) in the searcher's generation."""
+    links = links_for(searcher)
+    return links.related_of(doc_id) if links is not None else ()
 
 
 def translations_of(searcher: Any, doc_id: str) -> tuple[str, ...]:
