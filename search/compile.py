@@ -28,8 +28,10 @@ from search.models import Match
 from search.snippets import Highlighter
 from search.syntax import Group, Node, Not, ParsedQuery, Phrase, Word, highlighter, render
 
-#: Expanded prefix terms in a whole query (each prefix is also capped by the engine).
-MAX_PREFIX_TERMS: Final = 1000
+#: Expanded prefix terms in a whole query (each prefix is also capped by the engine,
+#: ``search.generation.MAX_EXPANSION``). Each term is two postings lists (title and body
+#: exact forms) to read and score: chosen by measurement (README, "Bounded cost").
+MAX_PREFIX_TERMS: Final = 150
 
 #: Expands a prefix (exact form) into at most MAX_EXPANSION index terms; True if capped.
 PrefixExpander = Callable[[str], tuple[list[str], bool]]

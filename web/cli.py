@@ -169,7 +169,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         cross="true" if args.cross else "false",
         match=args.match,
     )
-    engine = SearchEngine(settings.index_dir)
+    engine = SearchEngine(
+        settings.index_dir, time_limit=settings.time_limit, cache_bytes=settings.cache_bytes
+    )
     try:
         results = engine.search(request)
     finally:

@@ -82,6 +82,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "Une erreur est survenue",
         "home": "Accueil",
         "took": "ms",
+        "partial": "Recherche interrompue par sa limite de temps : résultats partiels "
+        "(voir les remarques).",
     },
     "ar": {
         "tagline": "أرشيف صحفي بالفرنسية والعربية",
@@ -148,6 +150,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "حدث خطأ",
         "home": "الرئيسية",
         "took": "ملّي ثانية",
+        "partial": "توقّف البحث عند حدّه الزمني: النتائج جزئية (انظر الملاحظات).",
     },
 }
 

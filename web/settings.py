@@ -16,6 +16,8 @@ from typing import Any, Final
 
 from index.errors import FihrisError
 from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES
+from search.cache import DEFAULT_CACHE_BYTES
+from search.budget import DEFAULT_TIME_LIMIT_S
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 UI_LANGS: Final = ("fr", "ar")
@@ -84,6 +86,22 @@ def parse_document_bytes(text: str) -> int:
     value = int(float(match.group(1)) * scale)
     if value < MIN_DOCUMENT_BYTES:
         raise ValueError(f"invalid size {text!r}: at least {MIN_DOCUMENT_BYTES} bytes (1K)")
+    return value
+
+
+#: Below this the caches could not hold one query's postings.
+MIN_CACHE_BYTES: Final = 1 << 20
+
+
+def parse_cache_bytes(text: str) -> int:
+    """The bound of a generation's caches: ``256M``, ``1G``, ``64MiB`` or bytes (≥ 1 MiB)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"invalid size {text!r}: {SIZE_SYNTAX}")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[(match.group(2) or "").lower()]
+    value = int(float(match.group(1)) * scale)
+    if value < MIN_CACHE_BYTES:
+        raise ValueError(f"invalid size {text!r}: at least {MIN_CACHE_BYTES} bytes (1M)")
     return value
 
 
@@ -157,6 +175,11 @@ class Settings:
     # characters of a document body returned at once; the rest by ?offset= (a 50 MB
     # dispatch must not become a 105 MB response that stalls the server)
     max_document_chars: int = 200_000
+    # seconds one search may take, every stage included; past it the rest degrades
+    # (snippets left out, no suggestion…) and the results say so (partial: true)
+    time_limit: float = DEFAULT_TIME_LIMIT_S
+    # bytes of each index generation's caches (postings, phrases, prefixes, vocabularies)
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -181,6 +204,8 @@ class Settings:
             "max_concurrent": ("FIHRIS_MAX_CONCURRENT", _positive_int),
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
+            "time_limit": ("FIHRIS_TIME_LIMIT", _seconds),
+            "cache_bytes": ("FIHRIS_CACHE_BYTES", parse_cache_bytes),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
