@@ -23,6 +23,8 @@ DEFAULT_TIME_LIMIT_S: Final = 2.0
 DEGRADED: Final = {
     "expansion": "some prefixes were not expanded (or only partly)",
     "translation": "some words were not translated",
+    "exclusion": "an excluded prefix (-word*) was not expanded in time, so no result is "
+    "shown rather than results it should have excluded",
     "evaluation": "results are partial",
     "proximity": "results were not re-ranked by the nearness of the words",
     "facets": "facets were not counted",
@@ -63,6 +65,6 @@ class Budget:
     def notes(self) -> list[str]:
         """One note per cut stage, in the order they were cut."""
         return [
-            f"the search was stopped after {self.limit_s:g} s: {DEGRADED[stage]}"
+            f"the search was stopped after {self.limit_s:g} s ({stage}): {DEGRADED[stage]}"
             for stage in self.cut_stages
         ]

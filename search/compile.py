@@ -55,6 +55,10 @@ class Compiled:
     required: list[str] = field(default_factory=list)
     optional: list[str] = field(default_factory=list)
     exact_phrase: str | None = None
+    #: prefixes under an exclusion (``-ba*``): if one was not fully expanded in time,
+    #: the exclusion cannot be applied and the engine returns nothing rather than
+    #: documents it should have excluded
+    excluded_prefixes: list[str] = field(default_factory=list)
 
 
 class _Compiler:
@@ -73,6 +77,8 @@ class _Compiler:
         self.required: list[str] = []
         self.optional: list[str] = []
         self.exact_phrase: str | None = None
+        self.excluding = 0  # depth of exclusions around the node being compiled
+        self.excluded_prefixes: list[str] = []
 
     def group(self, group: Group, top: bool = False) -> wq.Query | None:
         if group.op == "or":
@@ -225,6 +231,8 @@ class _Compiler:
         if self.budget <= 0:
             self.notes.append(f"'{prefix}*' ignored: the query has too many prefixes")
             return wq.NullQuery
+        if self.excluding:
+            self.excluded_prefixes.append(prefix)
         terms, capped = self.prefixes(prefix)
         if len(terms) > self.budget:
             terms, capped = terms[: self.budget], True
@@ -249,7 +257,11 @@ class _Compiler:
                 if not t.stop
             ] or [_fields(["title_exact", "body_exact"], t.exact) for t in node.tokens]
             return parts[0] if len(parts) == 1 else wq.And(parts)
-        return self.node(node)
+        self.excluding += 1
+        try:
+            return self.node(node)
+        finally:
+            self.excluding -= 1
 
 
 def _plain(word: Word) -> bool:
@@ -298,4 +310,5 @@ def compile_query(
         compiler.required,
         compiler.optional,
         compiler.exact_phrase,
+        compiler.excluded_prefixes,
     )

@@ -327,12 +327,23 @@ class SearchEngine:
                         spans.append((word.first, word.last, word.clause))
                 return spans
 
+        cut: set[str] = set()  # prefixes the deadline stopped before they were fully expanded
+
         def prefixes(prefix: str) -> tuple[list[str], bool]:
-            return gen.expand_prefix(prefix, budget)
+            terms, capped, stopped = gen.expand(prefix, budget)
+            if stopped:
+                cut.add(prefix)
+            return terms, capped
 
         compiled = compile_query(parsed, prefixes, expander, match, relax)
+        query = compiled.query
+        if budget is not None and cut.intersection(compiled.excluded_prefixes):
+            # "-ba*" half expanded would let through documents it must exclude: nothing
+            # is shown rather than a wrong result (as the evaluator does for a cut AndNot)
+            budget.cut("exclusion")
+            query = wq.NullQuery
         return (
-            compiled.query,
+            query,
             compiled.highlighter,
             translated,
             translations,

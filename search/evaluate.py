@@ -18,9 +18,11 @@ translations: tf and df mixed by the translation weights, scored with BM25,
 its semantics unchanged). Any other query falls back to Whoosh's own matcher.
 
 Bounded time: the evaluation checks a deadline between the children of every
-operator. Past it, an ``Or`` keeps the children already evaluated and the
-other operators give nothing, so a stopped query returns fewer documents,
-never a document that does not match (an exclusion is never half applied).
+operator. Past it, an ``Or`` (and a best match) keeps the children already
+evaluated, its first one always (a search that starts late still returns some
+results: at most one more leaf per level of the tree), and the other operators
+give nothing, so a stopped query returns fewer documents, never a document that
+does not match (an exclusion is never half applied).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class Evaluator:
         """Best match (:mod:`search.matching`): clauses scored, coordinated, bonus added."""
         parts: list[Scores] = []
         for child in q.clauses:
-            if self.expired():
+            if parts and self.expired():  # the first clause always: some results, if late
                 break
             parts.append(self._eval(child))
         if len(parts) < len(q.clauses):  # stopped: an unevaluated required clause matches nothing
@@ -122,8 +124,8 @@ class Evaluator:
 
     def _or(self, children: Sequence[wq.Query]) -> Scores:
         parts: list[Scores] = []
-        for child in children:
-            if self.expired():
+        for n, child in enumerate(children):
+            if n and self.expired():  # the first child always: some results, if late
                 break
             part = self._eval(child)
             if len(part[0]):

@@ -36,6 +36,10 @@ MAX_EXPANSION: Final = 50
 #: a term (a terms-file entry read and decoded). 5,000 (per field, before) made the
 #: first `ال* OR مس* OR وا*` on 20,000 documents spend 13 s expanding.
 SCAN_EXPANSION: Final = 1000
+#: Terms read per prefix even past the deadline (a few milliseconds): a search whose
+#: time ran out still expands its prefixes a little, so it returns some results
+#: (marked partial) instead of none.
+SCAN_FLOOR: Final = 64
 
 
 class Generation:
@@ -112,19 +116,25 @@ class Generation:
         self._cond.notify_all()  # waiters may now open a searcher of their own
 
     def expand_prefix(self, prefix: str, budget: Budget | None = None) -> tuple[list[str], bool]:
-        """The most frequent exact forms starting with ``prefix``; True if some were left out.
+        """The most frequent exact forms starting with ``prefix``; True if some were left out."""
+        terms, capped, _ = self.expand(prefix, budget)
+        return terms, capped
+
+    def expand(self, prefix: str, budget: Budget | None = None) -> tuple[list[str], bool, bool]:
+        """``(terms, capped, cut)``: :meth:`expand_prefix`, and whether the deadline cut it.
 
         Cached per generation. Each leaf segment's terms are read with their
         frequencies in one pass (no second lookup per term), at most
         :data:`SCAN_EXPANSION` per field; past ``budget``'s deadline the scan stops,
-        what it found is used, not cached, and the budget records the cut.
+        (after :data:`SCAN_FLOOR` terms: a late search still finds something) and what
+        it found is used, not cached, the budget records the cut and ``cut`` is
+        True (the caller must not trust the list as complete: an exclusion could
+        not be applied with it).
         """
         key = ("prefix", prefix)
         cached: tuple[list[str], bool] | None = self.cache.get(key)
         if cached is not None:
-            return cached
-        if budget is not None and budget.check("expansion"):
-            return [], False
+            return cached[0], cached[1], False
         found: dict[str, int] = {}
         complete = True
         with self.searcher() as searcher:
@@ -135,14 +145,16 @@ class Generation:
                     found.setdefault(term, df)  # a body term ranks by its body frequency
                 if budget is not None and budget.expired():
                     complete = False
-                    budget.cut("expansion")
                     break
+        if not complete and budget is not None:
+            budget.cut("expansion")
         ranked = sorted(found, key=lambda t: (-found[t], t))
         limit = MAX_EXPANSION
-        result = (ranked[:limit], len(ranked) > limit or not complete)
+        # capped: the cap left forms out (the budget's own note tells of a cut scan)
+        result = (ranked[:limit], len(ranked) > limit)
         if complete:
             self.cache.put(key, result, strings_bytes(result[0]) + 64)
-        return result
+        return result[0], result[1], not complete
 
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
@@ -203,20 +215,22 @@ def _scan_prefix(
 ) -> bool:
     """Add ``field``'s terms starting with ``prefix`` and their doc frequencies to ``found``.
 
-    False when the scan stopped early (the deadline; the :data:`SCAN_EXPANSION` bound,
-    shared by the segments, is the expected case and counts as complete). Per leaf
-    segment: a multi-reader would look every term up again in every segment.
+    False when the scan stopped early (the deadline, checked once :data:`SCAN_FLOOR`
+    terms are read; the :data:`SCAN_EXPANSION` bound, shared by the segments, is the
+    expected case and counts as complete). Per leaf segment: a multi-reader would look
+    every term up again in every segment.
     """
     left = SCAN_EXPANSION
     for sub, _ in searcher.leaf_searchers():
         reader = sub.reader()
         try:
             terms = reader.iter_prefix(field, prefix)
-            for n, (raw, info) in enumerate(terms):
+            for raw, info in terms:
                 if left <= 0:
                     return True
                 left -= 1
-                if not n & 127 and budget is not None and budget.expired():
+                scanned = SCAN_EXPANSION - left
+                if scanned > SCAN_FLOOR and not scanned & 63 and budget and budget.expired():
                     return False
                 term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
                 found[term] = found.get(term, 0) + int(info.doc_frequency())

@@ -185,6 +185,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         f" — interpreted as: {results.interpretation.query}"
     )
     interp = results.interpretation
+    if results.partial:
+        print(
+            f"  partial: the search was stopped by its time limit ({settings.time_limit:g} s,"
+            " FIHRIS_TIME_LIMIT); the notes below say what was left out"
+        )
     if interp.match != "all" and (interp.required or len(interp.optional) > 1):
         print(
             f"  required: {', '.join(interp.required) or 'none'}"
