@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
-    parser.add_argument("--only", choices=["indexing", "search", "translation"], default=None)
+    parser.add_argument(
+        "--only", choices=["indexing", "search", "translation", "cost"], default=None
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"search benchmark unavailable: {exc}")
         else:
             results["benchmarks"]["search"] = bench_search(notes)
+    if args.only in (None, "cost"):
+        from bench.cost import bench_cost
+
+        results["benchmarks"]["cost"] = bench_cost(notes)
     if args.only in (None, "search", "translation"):
         from bench.searching import QUERIES
         from bench.translation import bench_translation
