@@ -158,10 +158,17 @@ class SearchEngine:
         t0 = time.perf_counter()
         if not request.q.strip():
             raise InvalidQuery("the query is empty: type a word to search for", "q")
-        # read at each search (not bound at definition): tests and tools may change it
-        budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
         parsed = parse(request.q)
         gen = self._generation()
+        if request.cross:
+            # one-off: the lexicon (a second or more, loaded in the background from
+            # warm()); waited for outside the budget, as opening the generation is, so
+            # the first search after a start is not cut short by what it did not cause
+            loaded = getattr(self.cross, "loaded", None)
+            if loaded is not None:
+                loaded()
+        # read at each search (not bound at definition): tests and tools may change it
+        budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
         prepared = self._prepare(
             gen,
             parsed,

@@ -11,8 +11,6 @@ whole query), and never an error; a query within its limit is not partial.
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import subprocess
 import sys
@@ -23,55 +21,17 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, free_port
+from conftest import AR_PREFIXES, FR_PREFIXES, ROOT, free_port, worst_case_docs
 from test_http import run_server
 
-from index import build_index
 from search import NoTranslation, SearchEngine, SearchResults, validate_request
 from search.budget import DEGRADED, Budget
 from search.compile import MAX_PREFIX_TERMS
 from search.generation import MAX_EXPANSION
 
-FR_PREFIXES = ("ba", "ki", "mu", "si", "vu", "ze")
-AR_PREFIXES = ("ال", "مس", "وا")
 WORST_FR = " OR ".join(f"{p}*" for p in FR_PREFIXES)
 WORST_AR = " OR ".join(f"{p}*" for p in AR_PREFIXES)
 TINY = 1e-9  # seconds: every stage finds its deadline passed
-
-
-def forms(prefix: str, letters: str, count: int) -> list[str]:
-    """``count`` distinct words starting with ``prefix`` (prefix + three letters)."""
-    return [
-        prefix + "".join(t) for t in itertools.islice(itertools.product(letters, repeat=3), count)
-    ]
-
-
-def worst_case_docs() -> list[dict[str, str]]:
-    fr = [w for p in FR_PREFIXES for w in forms(p, "bcdfglmnprt", 300)]
-    ar = [w for p in AR_PREFIXES for w in forms(p, "بتجدرسعفقلمن", 300)]
-    docs = []
-    for n in range(240):
-        words = [fr[(n * 37 + k * 11) % len(fr)] for k in range(40)]
-        docs.append(
-            {"id": f"fr/{n}", "lang": "fr", "title": f"port {fr[n]}", "text": " ".join(words)}
-        )
-        words = [ar[(n * 37 + k * 11) % len(ar)] for k in range(40)]
-        docs.append(
-            {"id": f"ar/{n}", "lang": "ar", "title": f"ميناء {ar[n]}", "text": " ".join(words)}
-        )
-    return docs
-
-
-@pytest.fixture(scope="module")
-def worst_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("budget")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    lines = (json.dumps(d, ensure_ascii=False) for d in worst_case_docs())
-    (corpus / "words.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
-    stats = build_index(corpus, root / "index")
-    assert stats.failed == 0, stats.problems
-    return corpus, root / "index"
 
 
 def search(index: Path, q: str, time_limit: float | None = None, **params: str) -> SearchResults:
@@ -216,3 +176,31 @@ def test_the_cli_says_partial(worst_index: tuple[Path, Path]) -> None:
     assert "partial: the search was stopped by its time limit (0.01 s" in done.stdout
     assert "note: the search was stopped after 0.01 s (" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("q", "params"),
+    [
+        # each word OR its translation, the words required together (an And under an Or):
+        # a late search still reads one path through the tree and finds the dispatch
+        ("traite des êtres humains", {}),
+        ("الاتجار بالبشر", {}),
+        ("traite des êtres humains", {"cross": "false"}),
+        ("port Tanger", {"match": "all"}),  # the strict conjunction
+    ],
+)
+def test_a_late_search_still_finds_a_multi_word_query(
+    index_dir: Path, q: str, params: dict[str, str]
+) -> None:
+    def run(time_limit: float | None) -> SearchResults:
+        engine = SearchEngine(index_dir, time_limit=time_limit)
+        try:
+            return engine.search(validate_request(q, **{"cross": "true", **params}))
+        finally:
+            engine.close()
+
+    full = run(None)
+    cut = run(TINY)
+    assert not full.partial and cut.partial
+    assert cut.hits, cut.interpretation.notes
+    assert {h.id for h in cut.hits} <= {h.id for h in full.hits}

@@ -17,8 +17,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from conftest import free_port
-from test_budget import FR_PREFIXES, worst_index  # noqa: F401 (a fixture)
+from conftest import FR_PREFIXES, free_port
 from test_http import run_server
 
 from search.cache import LARGEST_SHARE, ByteCache, array_bytes, key_bytes
@@ -91,7 +90,7 @@ CACHE_BYTES = 2 << 20  # 2 MiB: the worst-case index's vocabularies and a few po
 @pytest.fixture(scope="module")
 def small_cache_server(
     settings: Any,
-    worst_index: tuple[Path, Path],  # noqa: F811
+    worst_index: tuple[Path, Path],
 ) -> Iterator[str]:
     from web.app import create_app
 

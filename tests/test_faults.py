@@ -30,8 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ARTIFACTS, ROOT, free_port
-from test_budget import AR_PREFIXES, FR_PREFIXES, worst_index  # noqa: F401 (a fixture)
+from conftest import AR_PREFIXES, ARTIFACTS, FR_PREFIXES, ROOT, free_port
 
 from index import IndexStore, build_index, update_index
 from index.loaders import CorpusReader
@@ -526,7 +525,7 @@ def worst_queries(n: int) -> list[str]:
 
 def test_concurrent_worst_case_queries_get_answers_or_busy_never_an_error(
     tmp_path: Path,
-    worst_index: tuple[Path, Path],  # noqa: F811
+    worst_index: tuple[Path, Path],
 ) -> None:
     """4 clients send the worst prefix queries at once for a few seconds (the real
     ``fihris serve``, its default gate and time limit): every answer is a 200 (maybe
