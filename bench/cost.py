@@ -102,6 +102,28 @@ def _normal_phase(http: httpx.Client) -> dict[str, Any]:
     }
 
 
+def _alone(http: httpx.Client) -> dict[str, Any]:
+    """The issue's reproduction: each worst query alone, first (cold: expanded and read
+    from disk) and again (from the caches); whether the time limit cut it."""
+    cold: list[float] = []
+    warm: list[float] = []
+    partial = 0
+    for q in worst_queries():
+        for samples in (cold, warm):
+            t0 = time.perf_counter()
+            response = http.get("/api/search", params={"q": q})
+            samples.append((time.perf_counter() - t0) * 1000)
+            partial += response.status_code == 200 and bool(response.json().get("partial"))
+    return {
+        "cold_p50_ms": round(statistics.median(cold), 1),
+        "cold_max_ms": round(max(cold), 1),
+        "warm_p50_ms": round(statistics.median(warm), 1),
+        "warm_max_ms": round(max(warm), 1),
+        "partial": partial,
+        "queries": len(cold),
+    }
+
+
 def _serve(index: Path, corpus: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIHRIS_")}
     args = ["serve", "--index", str(index), "--corpus", str(corpus), "--port", str(port)]
@@ -199,6 +221,7 @@ def bench_cost(notes: list[str], documents: int = DOCUMENTS) -> dict[str, Any]:
                 for params in QUERIES:
                     http.get("/api/search", params=params)
                 started = _rss(server.pid)
+                alone = _alone(http)
             runs = [measure(base, server.pid) for _ in range(REPEAT)]
         finally:
             server.terminate()
@@ -209,6 +232,7 @@ def bench_cost(notes: list[str], documents: int = DOCUMENTS) -> dict[str, Any]:
         "documents": len(docs),
         "worst_clients": WORST_CLIENTS,
         "server_memory_warm": started,
+        "worst_alone": alone,
         "p95_ratio": statistics.median(ratios),
         "p95_ratios": ratios,
         "p95_goal": "loaded p95 <= 2x idle p95 (median of the runs)",
