@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument(
-        "--only", choices=["indexing", "search", "translation", "cost"], default=None
+        "--only",
+        choices=["indexing", "search", "translation", "export", "suggest", "cost"],
+        default=None,
     )
     parser.add_argument(
         "--repeat",
@@ -72,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench.translation import bench_translation
 
         results["benchmarks"]["translation"] = bench_translation(slice_docs, QUERIES)
+    if args.only in (None, "export"):
+        from bench.exporting import bench_export
+
+        results["benchmarks"]["export"] = bench_export(slice_docs, max(1, args.repeat))
+    if args.only in (None, "suggest"):
+        from bench.suggesting import bench_suggest
+
+        results["benchmarks"]["suggest"] = bench_suggest(notes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     print(_table(results))

@@ -21,9 +21,11 @@ from typing import Any, Final
 from index import IndexStore
 from search.budget import Budget
 from search.cache import DEFAULT_CACHE_BYTES, ByteCache, strings_bytes
+from search.complete import mine
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
+from search.timeline import month_numbers
 
 MAX_SEARCHERS: Final = 4
 #: Index terms a prefix expands to (the most frequent first). Measured on 20,000
@@ -66,6 +68,7 @@ class Generation:
         self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
         self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
         self.year_codes = Codes.of(self.years)
+        self.months = month_numbers(self.dates)  # the timeline facet (search.timeline)
         self.sources: list[str] = _column(first, "source", "")
         #: postings, phrases, doc frequencies and prefix expansions; vocabularies pinned
         self.cache = ByteCache(cache_bytes)
@@ -159,7 +162,8 @@ class Generation:
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
 
-        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: the words
+        ``"suggest"``: exact forms for did-you-mean; ``"complete"``: the
+        completions of the search box (:mod:`search.complete`); ``"fr"``/``"ar"``: the words
         of one script for the translator's name matching, keyed as
         ``search.translate.translator.name_form`` says: French exact forms (the
         stemmer truncates names), Arabic stemmed terms (the article comes off).
@@ -173,6 +177,17 @@ class Generation:
         return None
 
     def _build_vocabulary(self, kind: str) -> None:
+        if kind == "complete":
+            with self.searcher() as searcher:
+                completions = mine(
+                    (stored.get("title") or "", stored.get("body") or "")
+                    for _, stored in searcher.reader().iter_docs()
+                )
+            # counted against the cache bound like the other vocabularies
+            self.cache.pin("vocabulary:complete", completions.nbytes)
+            with self._vocab_lock:
+                self._vocab[kind] = completions
+            return
         with self.searcher() as searcher:
             reader = searcher.reader()
             field = "body" if kind == "ar" else "body_exact"

@@ -32,6 +32,8 @@ class SearchRequest:
     date_to: str | None = None
     cross: bool = True  # cross-language search (French ⇄ Arabic)
     exclude_translations: tuple[str, ...] = ()  # translations the user dropped ("ar:بشر")
+    #: False: hits without snippets and without ``via_translation`` (both need a scan of
+    #: each body); for exports and evaluations, which read neither
     snippets: bool = True
     match: Match = "best"
 
@@ -70,9 +72,19 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Period:
+    """One bar of the timeline: ``2024-07`` (a month) or ``2024`` (a year)."""
+
+    period: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Facets:
     lang: tuple[FacetValue, ...] = ()
     year: tuple[FacetValue, ...] = ()
+    #: matching dispatches per month, or per year over a long span (search.timeline)
+    timeline: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,18 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
+class RelatedDoc:
+    """A dispatch close to the one shown (``search.related``), for following a story."""
+
+    id: str
+    lang: str
+    dir: Literal["ltr", "rtl"]
+    title: str
+    date: str | None
+    score: float  # cosine of the two leads' vectors (across languages: after translation)
+
+
+@dataclass(frozen=True)
 class DocumentView:
     """A whole document for ``/doc/{id}``: body as escaped HTML with query terms marked."""
 
@@ -147,3 +171,7 @@ class DocumentView:
     offset: int = 0  # where this piece starts in it
     next_offset: int | None = None  # where the next piece starts; None: this is the end
     truncated: bool = False  # True when ``text`` is not the whole body
+    # the same story in the other language, marked with the query's translations (its
+    # first piece only); None when the dispatch has no linked version
+    counterpart: DocumentView | None = None
+    related: tuple[RelatedDoc, ...] = ()  # closest other dispatches, best first

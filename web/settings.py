@@ -203,6 +203,9 @@ class Settings:
     time_limit: float = DEFAULT_TIME_LIMIT_S
     # bytes of each index generation's caches (postings, phrases, prefixes, vocabularies)
     cache_bytes: int = DEFAULT_CACHE_BYTES
+    #: rows of one export (GET /api/export); a search matching more is cut, and the
+    #: response says so (headers, and the page next to the download links)
+    export_max_rows: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -229,6 +232,7 @@ class Settings:
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
             "time_limit": ("FIHRIS_TIME_LIMIT", parse_time_limit),
             "cache_bytes": ("FIHRIS_CACHE_BYTES", parse_cache_bytes),
+            "export_max_rows": ("FIHRIS_EXPORT_MAX_ROWS", _positive_int),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
