@@ -158,6 +158,14 @@ def test_the_api_and_the_page_say_partial(hurried_server: str, q: str) -> None:
     assert 'class="partial"' in page.text and "limite de temps" in page.text
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_cut_by_the_time_limit_says_so(hurried_server: str, fmt: str) -> None:
+    with httpx.Client(base_url=hurried_server, timeout=30) as http:
+        response = http.get("/api/export", params={"q": WORST_FR, "format": fmt})
+    assert response.status_code == 200 and response.content
+    assert response.headers["fihris-partial"] == "true"
+
+
 def test_the_cli_says_partial(worst_index: tuple[Path, Path]) -> None:
     """``fihris search`` with FIHRIS_TIME_LIMIT at its least (10 ms) on a cold index."""
     _, index = worst_index
