@@ -322,9 +322,9 @@ def test_head_answers_like_get_on_every_get_route(live_server: str, app: Any, qu
                 assert got.headers.get("transfer-encoding") == "chunked", target
                 assert "content-length" not in head.headers, target
                 continue
-            # the length GET would send (searches report took_ms: a few digits may differ)
+            # the length GET would send (took_ms and the re-index age differ by a few digits)
             length = int(head.headers["content-length"])
-            assert abs(length - len(got.content)) <= 4, (target, length, len(got.content))
+            assert abs(length - len(got.content)) <= 12, (target, length, len(got.content))
 
 
 def test_head_on_the_raw_socket_sends_no_body(live_server: str) -> None:
