@@ -70,7 +70,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     if engine is None:
         from search import SearchEngine
 
-        engine = SearchEngine(settings.index_dir)
+        engine = SearchEngine(
+            settings.index_dir, time_limit=settings.time_limit, cache_bytes=settings.cache_bytes
+        )
     reindexer = Reindexer(
         settings.corpus_dir,
         settings.index_dir,

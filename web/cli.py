@@ -172,7 +172,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         cross="true" if args.cross else "false",
         match=args.match,
     )
-    engine = SearchEngine(settings.index_dir)
+    engine = SearchEngine(
+        settings.index_dir, time_limit=settings.time_limit, cache_bytes=settings.cache_bytes
+    )
     try:
         results = engine.search(request)
     finally:
@@ -186,6 +188,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         f" — interpreted as: {results.interpretation.query}"
     )
     interp = results.interpretation
+    if results.partial:
+        print(
+            f"  partial: the search was stopped by its time limit ({settings.time_limit:g} s,"
+            " FIHRIS_TIME_LIMIT); the notes below say what was left out"
+        )
     if interp.match != "all" and (interp.required or len(interp.optional) > 1):
         print(
             f"  required: {', '.join(interp.required) or 'none'}"
