@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from index import DEFAULT_MAX_DOCUMENT_BYTES, FihrisError, RunStats, update_index
-from search import prepare_generation
 
 log = logging.getLogger("fihris.reindex")
 
@@ -42,6 +41,10 @@ def _default_update(
     One writer process (``procs=1``): a large batch would otherwise fork writer
     processes from this multi-threaded server, and a fork copies whatever locks
     the search threads hold at that instant (a child can deadlock on them).
+    No ``prepare``: the new generation is published at once and its story links
+    are computed by the serving engine in the background, reusing the previous
+    generation's per-document results the update carried over (a run in this
+    process stays short; ``fihris index update`` from cron writes them first).
     """
     return update_index(
         corpus,
@@ -49,7 +52,6 @@ def _default_update(
         wait=30.0,
         procs=1,
         max_document_bytes=max_document_bytes,
-        prepare=prepare_generation,  # links computed before the generation goes live
     )
 
 
