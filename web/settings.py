@@ -120,6 +120,15 @@ def _document_chars(text: str) -> int:
     return value
 
 
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"on", "1", "true", "yes"}:
+        return True
+    if value in {"off", "0", "false", "no"}:
+        return False
+    raise ValueError("accepted: on or off")
+
+
 def _optional_token(text: str) -> str | None:
     token = text.strip()
     if token and len(token) < 16:
@@ -157,6 +166,8 @@ class Settings:
     # characters of a document body returned at once; the rest by ?offset= (a 50 MB
     # dispatch must not become a 105 MB response that stalls the server)
     max_document_chars: int = 200_000
+    #: the sentence encoder of the semantic layer (index/encoder.py); off: lexical only
+    encoder: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -181,6 +192,7 @@ class Settings:
             "max_concurrent": ("FIHRIS_MAX_CONCURRENT", _positive_int),
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
+            "encoder": ("FIHRIS_ENCODER", _switch),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
