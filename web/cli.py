@@ -122,7 +122,56 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
-    return _report(stats, args.json)
+    if args.json:
+        semantic = _embed(settings, args.procs, quiet=True)
+        print(json.dumps({**stats.to_dict(), "semantic": semantic}, ensure_ascii=False, indent=2))
+        return EXIT_PROBLEMS if stats.failed else EXIT_OK
+    code = _report(stats, args.json)
+    _embed(settings, args.procs, quiet=False)
+    return code
+
+
+def _embed(settings: Settings, procs: int | None, quiet: bool) -> dict[str, Any]:
+    """The semantic layer of the live generation, after the lexical one is published.
+
+    Returns when every document has its vectors (the status says how far it got
+    if the process is killed; the next run continues). Without the encoder: says so.
+    """
+    from index import IndexStore
+    from index.embedding import embed_generation
+    from index.encoder import encoder_state, load_encoder
+
+    encoder = load_encoder(settings.encoder)
+    if encoder is None:
+        reason = encoder_state(settings.encoder).reason
+        if not quiet:
+            print(f"semantic layer: off, {reason}", file=sys.stderr)
+        return {"encoder": None, "documents": 0, "total": 0, "reason": reason}
+    gen_dir = IndexStore(settings.index_dir).current_dir()
+    shown = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not quiet and (now - shown[0] > 2 or done == total):
+            shown[0] = now
+            print(f"semantic layer: {done:,} / {total:,} documents", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    outcome = embed_generation(gen_dir, encoder, procs=procs, report=report)
+    took = time.perf_counter() - t0
+    if not quiet:
+        print(
+            f"semantic layer ({encoder.name}): {outcome.documents} / {outcome.total} documents; "
+            f"embedded {outcome.embedded}, reused {outcome.reused} in {took:.1f} s"
+        )
+    return {
+        "encoder": encoder.name,
+        "documents": outcome.documents,
+        "total": outcome.total,
+        "embedded": outcome.embedded,
+        "reused": outcome.reused,
+        "duration_s": round(took, 3),
+    }
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from index import IndexStore
 from index.encoder import encoder_state
+from index.errors import IndexStoreError
+from index.semantic import progress as semantic_progress
 from index.store import damaged
 from search import validate_request
 from search.errors import InvalidParameter
@@ -167,14 +169,22 @@ def store_summary(index_dir: Path, encoder: bool = True) -> dict[str, Any]:
         # what is wrong with the live generation's files (a few stat calls), or None
         "damaged": index_damage(store),
         "last_run": last_run(store.read_status()),
-        "semantic": semantic_summary(encoder),
+        "semantic": semantic_summary(store, encoder),
     }
 
 
-def semantic_summary(enabled: bool) -> dict[str, Any]:
-    """The semantic layer: its encoder (``None``: lexical only) and why it is off."""
+def semantic_summary(store: IndexStore, enabled: bool) -> dict[str, Any]:
+    """The semantic layer: its encoder (``None``: lexical only, and why), documents embedded."""
     state = encoder_state(enabled)
-    return {"encoder": state.name, "available": state.available, "reason": state.reason}
+    try:
+        gen_dir: Path | None = store.current_dir()
+    except IndexStoreError:
+        gen_dir = None
+    return {
+        **semantic_progress(gen_dir, state.name),
+        "available": state.available,
+        "reason": state.reason,
+    }
 
 
 def index_damage(store: IndexStore) -> str | None:
@@ -235,7 +245,10 @@ def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
             lines.append(f"  failed:   {where}: {failure['reason']}")
     semantic = summary.get("semantic") or {}
     if semantic.get("available"):
-        lines.append(f"semantic:   encoder {semantic['encoder']}")
+        lines.append(
+            f"semantic:   {semantic['documents']:,} / {semantic['total']:,} documents embedded "
+            f"(encoder {semantic['encoder']})"
+        )
     else:
         lines.append(f"semantic:   off, {semantic.get('reason', 'no encoder')}")
     schedule = summary["schedule"]
