@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
-    parser.add_argument("--only", choices=["indexing", "search", "translation"], default=None)
+    parser.add_argument(
+        "--only", choices=["indexing", "search", "translation", "semantic"], default=None
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -66,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.translation import bench_translation
 
         results["benchmarks"]["translation"] = bench_translation(slice_docs, QUERIES)
+    if args.only in (None, "semantic"):
+        from bench.semantic import bench_semantic
+
+        results["benchmarks"]["semantic"] = bench_semantic(notes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     print(_table(results))

@@ -52,6 +52,9 @@ class Generation:
         self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
         self.year_codes = Codes.of(self.years)
         self.sources: list[str] = _column(first, "source", "")
+        # content digests by docnum: the semantic layer's vectors are keyed by them
+        self.fingerprints: list[str] = _column(first, "fingerprint", "")
+        self.dense: Any = None  # search.dense.DenseLayer, set by the engine on first use
         self.stats = Statistics(first)
         self._prefixes: dict[str, tuple[list[str], bool]] = {}
         self._vocab: dict[str, Any] = {}

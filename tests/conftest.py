@@ -98,7 +98,7 @@ def settings(index_dir: Path, corpus_dir: Path) -> Any:
     from web.settings import Settings
 
     return Settings.from_env(
-        {}, index_dir=index_dir, corpus_dir=corpus_dir, admin_token=ADMIN_TOKEN
+        {}, index_dir=index_dir, corpus_dir=corpus_dir, admin_token=ADMIN_TOKEN, encoder=False
     )
 
 

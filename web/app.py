@@ -66,9 +66,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     """
     owned = engine is None
     if engine is None:
+        from index.encoder import load_encoder
         from search import SearchEngine
 
-        engine = SearchEngine(settings.index_dir)
+        # the server completes a generation's vectors in the background (both cores)
+        engine = SearchEngine(
+            settings.index_dir, encoder=load_encoder(settings.encoder), embed=True
+        )
     reindexer = Reindexer(
         settings.corpus_dir,
         settings.index_dir,

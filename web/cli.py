@@ -217,8 +217,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         date_to=args.date_to,
         cross="true" if args.cross else "false",
         match=args.match,
+        mode=args.mode or "",
     )
-    engine = SearchEngine(settings.index_dir)
+    from index.encoder import load_encoder
+
+    engine = SearchEngine(
+        settings.index_dir, encoder=load_encoder(settings.encoder), wait_for_vectors=True
+    )
     try:
         results = engine.search(request)
     finally:
@@ -237,6 +242,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"  required: {', '.join(interp.required) or 'none'}"
             f" · optional: {', '.join(interp.optional) or 'none'}"
         )
+    print(f"  ranking: {interp.mode}")
     for note in interp.notes:
         print(f"  note: {note}")
     for word in results.interpretation.translations:
@@ -248,6 +254,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(results.hits, start=first + 1):
         print(f"\n{rank:>3}. [{hit.lang}] {hit.title}")
         print(f"     {hit.date or 'no date'} · {hit.id} · score {hit.score:.2f}")
+        if hit.close_in_meaning:
+            print("     close in meaning (no query word in it):")
         for fragment in hit.snippets:
             print(f"     … {_terminal_marks(fragment.html, tty)} …")
     return EXIT_OK
@@ -378,6 +386,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["best", "all", "any"],
         default="best",
         help="best: every word counts, +word required (default); all: every word; any: OR",
+    )
+    sea.add_argument(
+        "--mode",
+        choices=["hybrid", "lexical", "semantic"],
+        default=None,
+        help="hybrid: words and meaning (default with the encoder); lexical: words; "
+        "semantic: meaning",
     )
     sea.add_argument("--json", action="store_true")
     sea.add_argument("query", nargs="+")

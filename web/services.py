@@ -76,6 +76,7 @@ class RawParams:
     cross: str | None = None
     exclude: tuple[str, ...] = ()
     match: str | None = None
+    mode: str | None = None
 
 
 def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
@@ -95,6 +96,7 @@ def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
         date_to=raw.date_to or "",
         cross=raw.cross if raw.cross is not None else "true",
         match=raw.match or "best",
+        mode=raw.mode or "",
     )
     if raw.exclude:
         return dataclasses.replace(request, exclude_translations=parse_exclude(raw.exclude))
