@@ -44,7 +44,7 @@ from search.models import Fragment
 #: Rank constant of ``rrf`` (not the default method; kept for the tuning tool).
 K: Final = 10.0
 #: Weight of the cosine against the lexical score over the best (tuning halves only).
-WEIGHT: Final = 4.0
+WEIGHT: Final = 6.0
 #: ``linear`` (lexical score / best + WEIGHT × cosine) or ``rrf`` (Σ w / (K + rank)).
 METHOD: Final = "linear"
 #: Documents by meaning that take part in a search.
@@ -224,13 +224,25 @@ def top_by_meaning(
         best, docs = best[allowed], docs[allowed]
     if not len(docs):
         return docs, best
-    order = np.argsort(-best, kind="stable")
     chosen: list[int] = []
+    wide = depth * 4  # the best few hundred first: a full sort of 30,000 cosines costs ~8 ms
+    if len(best) > wide:
+        head = np.argpartition(-best, wide)[:wide]
+        order = head[np.argsort(-best[head], kind="stable")]
+    else:
+        order = np.argsort(-best, kind="stable")
     for at in order.tolist():
         if keep is None or keep(int(docs[at])):
             chosen.append(at)
             if len(chosen) >= depth:
                 break
+    if len(chosen) < depth and len(order) < len(best):  # the filter refused most: all of them
+        chosen = []
+        for at in np.argsort(-best, kind="stable").tolist():
+            if keep is None or keep(int(docs[at])):
+                chosen.append(at)
+                if len(chosen) >= depth:
+                    break
     picked = np.asarray(sorted(chosen, key=lambda a: int(docs[a])), dtype=np.int64)
     return docs[picked], best[picked]
 

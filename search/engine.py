@@ -140,8 +140,8 @@ class SearchEngine:
     def warm(self) -> None:
         """Start loading, in the background, what the first queries would wait for.
 
-        The lexicon (about a second) and the current generation's name
-        vocabularies (built from the index's terms). Without an index yet, only
+        The lexicon (about a second), the current generation's name
+        vocabularies (built from the index's terms) and its passage vectors. Without an index yet, only
         the lexicon: the vocabularies come with the first generation.
         """
         prepare = getattr(self.cross, "prepare", None)
@@ -153,6 +153,7 @@ class SearchEngine:
             return
         for kind in ("fr", "ar"):
             gen.vocabulary(kind)
+        self._dense(gen)  # load the vectors; the server also embeds what they lack
 
     # -- search -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
