@@ -141,8 +141,9 @@ class SearchEngine:
         """Start loading, in the background, what the first queries would wait for.
 
         The lexicon (about a second), the current generation's name
-        vocabularies (built from the index's terms) and its passage vectors. Without an index yet, only
-        the lexicon: the vocabularies come with the first generation.
+        vocabularies (built from the index's terms) and its passage vectors.
+        Without an index yet, only the lexicon: the rest comes with the first
+        generation.
         """
         prepare = getattr(self.cross, "prepare", None)
         if prepare is not None:
