@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("var/bench.json"))
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument(
-        "--only", choices=["indexing", "search", "translation", "semantic"], default=None
+        "--only",
+        choices=["indexing", "search", "translation", "export", "semantic"],
+        default=None,
     )
     parser.add_argument(
         "--repeat",
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.translation import bench_translation
 
         results["benchmarks"]["translation"] = bench_translation(slice_docs, QUERIES)
+    if args.only in (None, "export"):
+        from bench.exporting import bench_export
+
+        results["benchmarks"]["export"] = bench_export(slice_docs, max(1, args.repeat))
     if args.only in (None, "semantic"):
         from bench.semantic import bench_semantic
 

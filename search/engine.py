@@ -241,7 +241,7 @@ class SearchEngine:
                 kept = np.arange(len(matches.docnums))
             else:
                 kept = np.flatnonzero(gen.lang_codes.among(matches.docnums, allowed))
-            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes)
+            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes, gen.months)
             scores = matches.scores
             cross_active = (
                 dense is None and bool(translations) and (allowed is None or len(allowed) > 1)
@@ -413,9 +413,11 @@ class SearchEngine:
         if meaning is not None and docnum in meaning.alone:
             return self._meaning_hit(searcher, docnum, stored, score, meaning, with_snippets)
         marks = own.merged(translated) if translated else own
-        found = marks.matches(body) if with_snippets or translated else []
+        # snippets off (exports, evaluations): no scan of the body at all, so no
+        # via_translation either; the scan was two thirds of an export's time
+        found = marks.matches(body) if with_snippets else []
         via = False
-        if translated:  # own's marks are among the merged ones: no second scan of the body
+        if translated and with_snippets:  # own's marks are among the merged ones: one scan
             via = not own.matches(title) and not own.matched_by(body, found)
         lang = stored.get("lang") or ""
         return Hit(

@@ -36,6 +36,7 @@ from whoosh import query as wq
 
 from search.matching import BestMatch, combine
 from search.scoring import Postings, Statistics, psq_mixture
+from search.tidy import tidy
 from search.vectors import EMPTY, Scores, add_where, and_not, from_dict, intersect, union_sum
 
 _INT_SIZE = 4  # the frequency prefix of an encoded Positions value
@@ -52,7 +53,7 @@ class Evaluator:
 
     def run(self, query: wq.Query) -> Scores:
         """(docnums ascending, scores) of every document matching ``query``."""
-        return self._eval(query.normalize())
+        return self._eval(tidy(query))
 
     def expired(self) -> bool:
         if not self.timed_out and time.perf_counter() > self.deadline:

@@ -22,6 +22,7 @@ from whoosh import query as wq
 
 from search.models import Facets, FacetValue
 from search.scoring import Floats, Ints
+from search.timeline import Months, timeline
 
 #: The DATETIME column value of a document without a date.
 NO_DATE = 2**64 - 1
@@ -103,15 +104,19 @@ def count(searcher: Any, query: wq.Query) -> int:
     return total
 
 
-def facets(matches: Matches, kept: Ints, langs: Codes, years: Codes) -> Facets:
-    """Language counts over every match; year counts over the language-filtered ``kept``."""
+def facets(
+    matches: Matches, kept: Ints, langs: Codes, years: Codes, months: Months | None = None
+) -> Facets:
+    """Language counts over every match; year counts and timeline over the filtered ``kept``."""
     by_lang = langs.counts(matches.docnums)
     by_year = years.counts(matches.docnums[kept])
+    periods = timeline(months, matches.docnums[kept]) if months is not None else ()
     return Facets(
         lang=tuple(
             FacetValue(v, n) for v, n in sorted(by_lang.items(), key=lambda x: (-x[1], x[0]))
         ),
         year=tuple(FacetValue(v, n) for v, n in sorted(by_year.items(), reverse=True) if v),
+        timeline=periods,
     )
 
 

@@ -21,6 +21,7 @@ from index import IndexStore
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
+from search.timeline import month_numbers
 
 MAX_SEARCHERS: Final = 4
 #: Index terms a prefix expands to (the most frequent first).
@@ -51,6 +52,7 @@ class Generation:
         self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
         self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
         self.year_codes = Codes.of(self.years)
+        self.months = month_numbers(self.dates)  # the timeline facet (search.timeline)
         self.sources: list[str] = _column(first, "source", "")
         # content digests by docnum: the semantic layer's vectors are keyed by them
         self.fingerprints: list[str] = _column(first, "fingerprint", "")

@@ -37,6 +37,8 @@ class SearchRequest:
     date_to: str | None = None
     cross: bool = True  # cross-language search (French ⇄ Arabic)
     exclude_translations: tuple[str, ...] = ()  # translations the user dropped ("ar:بشر")
+    #: False: hits without snippets and without ``via_translation`` (both need a scan of
+    #: each body); for exports and evaluations, which read neither
     snippets: bool = True
     match: Match = "best"
     mode: Mode | None = None  # None: hybrid when the encoder is there, else lexical
@@ -77,9 +79,19 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Period:
+    """One bar of the timeline: ``2024-07`` (a month) or ``2024`` (a year)."""
+
+    period: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Facets:
     lang: tuple[FacetValue, ...] = ()
     year: tuple[FacetValue, ...] = ()
+    #: matching dispatches per month, or per year over a long span (search.timeline)
+    timeline: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,65 @@ def test_no_console_errors_and_no_csp_violations(page: Any) -> None:
     page.wait_for_url("**sort=date**")
     assert page.locator("li.hit").count() >= 1
     assert problems == []
+
+
+@pytest.mark.parametrize(("ui", "rtl"), [("fr", False), ("ar", True)])
+def test_timeline_chart_reads_in_the_interface_direction_and_filters(
+    page: Any, ui: str, rtl: bool
+) -> None:
+    """Screenshots of the timeline in both interfaces go to tests/artifacts/ (pass or fail)."""
+    from conftest import ARTIFACTS
+
+    problems: list[str] = []  # a CSP violation (inline style) is a console error
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"/?q=port&ui={ui}")
+    figure = page.locator("figure.timeline")
+    assert figure.is_visible()
+    assert figure.locator("svg").get_attribute("role") == "img"
+    bars = figure.locator("a.timeline-bar rect")
+    first, last = bars.first.bounding_box(), bars.last.bounding_box()
+    assert first and last and first["height"] > 0
+    # oldest bar on the left in French, on the right in Arabic
+    assert (first["x"] > last["x"]) is rtl
+    # the bars are coloured by the stylesheet (no inline style under the CSP)
+    fill = bars.first.evaluate("el => getComputedStyle(el).fill")
+    assert fill not in {"", "none", "rgb(0, 0, 0)"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    figure.screenshot(path=str(ARTIFACTS / f"timeline-{ui}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"timeline-page-{ui}.png"), full_page=True)
+    period = figure.locator("a.timeline-bar").first.get_attribute("data-period")
+    figure.locator("a.timeline-bar").first.click()
+    page.wait_for_url(f"**from={period}**")
+    assert f"to={period}" in page.url
+    dates = page.locator("li.hit time").evaluate_all("els => els.map(e => e.dateTime)")
+    assert dates and all(d.startswith(str(period)) for d in dates)
+    assert problems == []
+
+
+@pytest.mark.parametrize("ui", ["fr", "ar"])
+def test_subscribe_and_download_links_work_in_the_browser(page: Any, ui: str) -> None:
+    """The feed link reads as a feed; the CSV download opens with csv (screenshot saved)."""
+    import csv
+
+    import feedparser
+    from conftest import ARTIFACTS
+
+    page.goto(f"/?q=port&ui={ui}")
+    feed = page.locator("a.feed-link")
+    assert feed.is_visible()
+    href = feed.get_attribute("href")
+    head = page.locator('link[rel="alternate"][type="application/atom+xml"]')
+    assert head.get_attribute("href") == href
+    parsed = feedparser.parse(page.request.get(href).body())
+    assert parsed.version == "atom10" and parsed.entries
+    with page.expect_download() as info:
+        page.locator("a.export-link", has_text="CSV").click()
+    download = info.value
+    assert download.suggested_filename == "fihris-export.csv"
+    with open(download.path(), encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    total = page.locator("[data-total]").first.get_attribute("data-total")
+    assert len(rows) == int(str(total)) and rows[0]["link"].startswith("http://127.0.0.1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("p.tools").screenshot(path=str(ARTIFACTS / f"tools-{ui}.png"))

@@ -211,3 +211,86 @@ def test_combine_matches_the_dictionary_rule(seed: int) -> None:
     expected = _combine_by_dict(parts, required, weight, coordinate)
     assert docs.tolist() == sorted(expected)
     assert scores.tolist() == pytest.approx([expected[d] for d in docs.tolist()], rel=1e-12)
+
+
+# -- the evaluator's tidy step against Whoosh's normalize ----------------------------------
+#: Queries as typed, through the engine: what the compiler builds from them is what
+#: :func:`search.tidy.tidy` must treat as Whoosh's ``normalize`` would.
+TYPED = [
+    "traite des êtres humains",
+    "الاتجار بالبشر",
+    "protection des enfants sur internet",  # cross-language: PSQ translations
+    "ما هي الجهة التي تنسق مكافحة الاتجار بالبشر في المغرب؟",
+    "enfants enfants enfant",  # a repeated word: one clause each, one leaf per Or
+    '"traite des êtres humains" Maroc',  # phrase in a longer query: bonus clause
+    "+traite enfants -Maroc",  # required and excluded
+    "trai* OR enfan*",  # prefixes: Whoosh's own normalize for what tidy does not know
+    "traite AND enfants",
+    "« Faisons de la protection de nos enfants contre l'exploitation sur internet »",
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from search import SearchEngine
+
+    root = tmp_path_factory.mktemp("tidy")
+    build_index(ROOT / "corpus", root / "index")
+    engine = SearchEngine(root / "index")
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_tidy_scores_like_whoosh_normalize(engine: Any, typed: str) -> None:
+    from search import SearchRequest
+    from search.tidy import tidy
+
+    seen: list[wq.Query] = []
+    original = Evaluator.run
+
+    def record(self: Evaluator, query: wq.Query) -> Any:
+        seen.append(query)
+        return original(self, query)
+
+    Evaluator.run = record  # type: ignore[method-assign]
+    try:
+        engine.search(SearchRequest(q=typed))
+    finally:
+        Evaluator.run = original  # type: ignore[method-assign]
+    assert seen
+    with engine._generation().searcher() as s:
+        stats = Statistics(s)
+        for query in seen:
+            ours = Evaluator(stats, s, time.perf_counter() + 30)._eval(tidy(query))
+            theirs = Evaluator(stats, s, time.perf_counter() + 30)._eval(query.normalize())
+            assert ours[0].tolist() == theirs[0].tolist()
+            assert ours[1].tolist() == pytest.approx(theirs[1].tolist(), rel=1e-12)
+
+
+def _handmade(a: str, b: str, c: str) -> list[wq.Query]:
+    t = [wq.Term(FIELD, w) for w in (a, b, c)]
+    null = wq.NullQuery
+    return [
+        wq.Or([t[0], t[0], t[1]]),  # a repeated leaf counts once in Whoosh
+        wq.Or([wq.Or([t[0], t[1]]), t[2], wq.Or([t[1]])]),  # nested: flattened, deduped
+        wq.Or([wq.Or([t[0], t[1]], boost=2.0), t[1]]),  # a boosted child is not flattened
+        wq.And([t[0], null]),  # Whoosh drops a Null conjunct (no requirement), not the And
+        wq.Or([null, t[1]]),
+        wq.AndNot(t[0], null),
+        wq.AndMaybe(null, t[1]),
+        wq.AndMaybe(wq.Or([t[0], t[0]]), wq.Or([t[1], null])),
+        wq.Or([t[0]], boost=3.0),  # a single child keeps the boost
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_tidy_on_handmade_trees(searcher: Any, vocabulary: list[str], case: int) -> None:
+    from search.tidy import tidy
+
+    query = _handmade(*random.Random(case).sample(vocabulary, 3))[case]
+    stats = Statistics(searcher)
+    ours = Evaluator(stats, searcher, time.perf_counter() + 30)._eval(tidy(query))
+    theirs = Evaluator(stats, searcher, time.perf_counter() + 30)._eval(query.normalize())
+    assert ours[0].tolist() == theirs[0].tolist()
+    assert ours[1].tolist() == pytest.approx(theirs[1].tolist(), rel=1e-12)

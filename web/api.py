@@ -184,7 +184,15 @@ def api_search(
     match: MatchParam = None,
     mode: ModeParam = None,
 ) -> dict[str, Any]:
-    """Search the archive: hits with highlighted snippets, facets, suggestion, interpretation."""
+    """Search the archive: hits with highlighted snippets, facets, suggestion, interpretation.
+
+    ``facets``: ``lang`` and ``year`` (``[{"value", "count"}]``) and ``timeline``
+    (``[{"period": "2024-07", "count": 3}, …]``, oldest first): matching dated
+    dispatches per month when the first and last are at most 36 months apart, per
+    year otherwise; empty periods in between have count 0 (left out beyond 120
+    periods). ``year`` and ``timeline`` honour every filter, ``lang`` counts both
+    languages so the other one can be chosen.
+    """
     raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match, mode)
     results = services.engine.search(parse_request(raw, services.settings))
     return results_to_dict(results)

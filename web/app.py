@@ -19,8 +19,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from web import api, pages
+from web import api, export, feed, pages
 from web.apidocs import LocalDocsPlugin
+from web.chart import timeline_chart
 from web.errors import handle_exception
 from web.gate import CostGate, gate_middleware
 from web.hygiene import STATIC_ERRORS, STATIC_PREFIX, head_as_get, static_path_guard
@@ -55,6 +56,7 @@ def _environment() -> Environment:
         number=format_number,
         text_dir=text_dir,
     )
+    env.globals["timeline_chart"] = timeline_chart
     return env
 
 
@@ -94,6 +96,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         route_handlers=[
             *pages.ROUTES,
             *api.ROUTES,
+            *feed.ROUTES,
+            *export.ROUTES,
             create_static_files_router(
                 path=STATIC_PREFIX,
                 directories=[HERE / "static"],

@@ -23,9 +23,9 @@ from web.i18n import LABELS, text_dir, ui_lang
 
 log = logging.getLogger("fihris.web")
 
-#: Paths answered in JSON; everything else is a page for people (static files are
-#: fetched by machines: a missing one gets the error shape too).
-JSON_PREFIXES = ("/api/", "/healthz", "/schema", "/static/")
+#: Paths answered in JSON; everything else is a page for people (static files and
+#: feeds are fetched by machines: their errors get the error shape too).
+JSON_PREFIXES = ("/api/", "/healthz", "/schema", "/static/", "/search.atom")
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,16 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "Une erreur est survenue",
         "home": "Accueil",
         "took": "ms",
+        "timeline": "Chronologie",
+        "timeline_month": "mois",
+        "timeline_year": "année",
+        "timeline_label": "résultats datés par %(unit)s, de %(first)s à %(last)s : "
+        "%(total)s en tout, le plus en %(peak)s (%(peak_count)s).",
+        "timeline_bar": "%(period)s : %(count)s résultat(s), filtrer sur cette période",
+        "subscribe": "S’abonner (Atom)",
+        "subscribe_title": "Fil Atom des dernières dépêches pour « %(q)s »",
+        "export": "Exporter :",
+        "export_cap": "l’export s’arrête aux %(cap)s premiers des %(total)s résultats",
     },
     "ar": {
         "tagline": "أرشيف صحفي بالفرنسية والعربية",
@@ -167,6 +177,16 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "حدث خطأ",
         "home": "الرئيسية",
         "took": "ملّي ثانية",
+        "timeline": "التسلسل الزمني",
+        "timeline_month": "الشهر",
+        "timeline_year": "السنة",
+        "timeline_label": "النتائج المؤرخة حسب %(unit)s، من %(first)s إلى %(last)s: "
+        "%(total)s في المجموع، وأكثرها في %(peak)s (%(peak_count)s).",
+        "timeline_bar": "%(period)s: %(count)s نتيجة، التصفية على هذه الفترة",
+        "subscribe": "اشترك (Atom)",
+        "subscribe_title": "موجز Atom لأحدث البرقيات عن «%(q)s»",
+        "export": "تصدير:",
+        "export_cap": "يتوقف التصدير عند أول %(cap)s من أصل %(total)s نتيجة",
     },
 }
 

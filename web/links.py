@@ -59,6 +59,19 @@ class Links:
     def api(self) -> str:
         return "/api/search?" + urlencode([(k, v) for k, v in self._pairs(self.raw) if k != "ui"])
 
+    def feed(self) -> str:
+        """The Atom feed of this search (web.feed): newest first, so no page, size or sort."""
+        return "/search.atom?" + urlencode(self._search_pairs("sort"))
+
+    def export(self, fmt: str) -> str:
+        """Every hit of this search, up to the cap, as ``csv`` or ``jsonl`` (web.export)."""
+        return "/api/export?" + urlencode([("format", fmt), *self._search_pairs()])
+
+    def _search_pairs(self, *dropped: str) -> list[tuple[str, str]]:
+        """The search's own parameters: no interface language, no paging."""
+        left_out = {"ui", "page", "size", *dropped}
+        return [(k, v) for k, v in self._pairs(self.raw) if k not in left_out]
+
     def ui_switch(self, ui: str) -> str:
         return "/?" + urlencode([*(p for p in self._pairs(self.raw) if p[0] != "ui"), ("ui", ui)])
 

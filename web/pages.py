@@ -88,7 +88,14 @@ def search_page(
     raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match, mode)
     default_ui = services.settings.ui_lang
     links = Links(raw, ui=context["ui"] if context["ui"] != default_ui else None)
-    context.update(raw=raw, links=links, results=None, error=None, search=None)
+    context.update(
+        raw=raw,
+        links=links,
+        results=None,
+        error=None,
+        search=None,
+        export_cap=services.settings.export_max_rows,
+    )
     status_code = 200
     try:
         search = parse_request(raw, services.settings)

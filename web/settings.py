@@ -168,6 +168,9 @@ class Settings:
     max_document_chars: int = 200_000
     #: the sentence encoder of the semantic layer (index/encoder.py); off: lexical only
     encoder: bool = True
+    #: rows of one export (GET /api/export); a search matching more is cut, and the
+    #: response says so (headers, and the page next to the download links)
+    export_max_rows: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -193,6 +196,7 @@ class Settings:
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
             "encoder": ("FIHRIS_ENCODER", _switch),
+            "export_max_rows": ("FIHRIS_EXPORT_MAX_ROWS", _positive_int),
         }
         values: dict[str, Any] = {}
         for name, (variable, parse) in parsers.items():
