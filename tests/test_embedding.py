@@ -126,7 +126,10 @@ def test_kill_9_while_embedding_loses_nothing_and_the_next_run_continues(
     corpus, where = _corpus(tmp_path / "corpus", 160), tmp_path / "index"
     fihris = str(Path(sys.executable).with_name("fihris"))
     args = ["--corpus", str(corpus), "--index", str(where)]
-    run = subprocess.Popen([fihris, "index", "build", *args], cwd=ROOT, start_new_session=True)
+    env = {**os.environ, "FIHRIS_ENCODER": "on"}
+    run = subprocess.Popen(
+        [fihris, "index", "build", *args], cwd=ROOT, start_new_session=True, env=env
+    )
     deadline = time.monotonic() + 120
     layer = None
     while time.monotonic() < deadline and run.poll() is None:
@@ -143,6 +146,7 @@ def test_kill_9_while_embedding_loses_nothing_and_the_next_run_continues(
     out = subprocess.run(
         [fihris, "index", "update", "--json", *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,7 +163,20 @@ def test_switched_off_the_api_status_cli_and_page_say_lexical_only(
     assert "semantic:   off, switched off" in out.stdout
 
 
-def test_with_the_encoder_the_status_names_it(model: encoder.Encoder, client: Any) -> None:
-    status = client.get("/api/status").json()
-    assert status["semantic"]["encoder"] == encoder.NAME
-    assert "encodeur " + encoder.NAME in client.get("/").text
+def test_with_the_encoder_the_status_names_it(
+    model: encoder.Encoder, settings: Any, index_dir: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+
+    # a copy: this server embeds its index in the background, the shared one stays words-only
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    with TestClient(app=create_app(replace(settings, encoder=True, index_dir=copy))) as client:
+        status = client.get("/api/status").json()
+        assert status["semantic"]["encoder"] == encoder.NAME
+        assert status["semantic"]["total"] == status["documents"]
+        assert "encodeur " + encoder.NAME in client.get("/").text
