@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from index.encoder import Encoder, load_encoder
+from index.errors import IndexStorageError
 from index.passages import passages
 from index.semantic import (
     Chunk,
@@ -112,6 +113,23 @@ def embed_generation(
     at once (``busy``) instead of waiting for it.
     """
     layer = layer_dir(gen_dir, encoder.name)
+    try:
+        return _embed(gen_dir, layer, encoder, procs, report, wait)
+    except OSError as exc:  # read-only index, full disk: words still search the live index
+        raise IndexStorageError(
+            f"cannot write the semantic layer in {layer}: {exc.strerror or exc}; "
+            "the index is live and searched by words; run the command again once it is writable"
+        ) from exc
+
+
+def _embed(
+    gen_dir: Path,
+    layer: Path,
+    encoder: Encoder,
+    procs: int | None,
+    report: Report | None,
+    wait: bool,
+) -> Outcome:
     layer.mkdir(exist_ok=True)
     counts = _counts(gen_dir)
     total = sum(counts.values())

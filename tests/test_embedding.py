@@ -157,3 +157,24 @@ def test_kill_9_while_embedding_loses_nothing_and_the_next_run_continues(
     assert semantic["embedded"] <= 160 - kept["documents"]
     assert load_layer(layer).matrix.shape[0] == 160
     assert np.isfinite(load_layer(layer).matrix).all()
+
+
+def test_an_unwritable_layer_is_a_clear_error_and_the_words_still_search(
+    tmp_path: Path, model: Encoder
+) -> None:
+    from index.errors import IndexStorageError
+    from search import SearchEngine, validate_request
+
+    corpus, where = _corpus(tmp_path / "corpus", 2), tmp_path / "index"
+    build_index(corpus, where)
+    gen = IndexStore(where).current_dir()
+    # a file where the folder goes: an OSError even as root (as a read-only disk would be)
+    layer_dir(gen, model.name).write_text("not a folder", "utf-8")
+    with pytest.raises(IndexStorageError, match="cannot write the semantic layer"):
+        embed_generation(gen, model, procs=1)
+    engine = SearchEngine(where, encoder=model, wait_for_vectors=True)
+    try:
+        results = engine.search(validate_request(q="port"))
+        assert results.total == 2 and results.interpretation.mode == "lexical"  # FR + AR
+    finally:
+        engine.close()
