@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument(
         "--only",
-        choices=["indexing", "search", "translation", "export", "semantic"],
+        choices=["indexing", "search", "translation", "export", "suggest", "semantic"],
         default=None,
     )
     parser.add_argument(
@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.exporting import bench_export
 
         results["benchmarks"]["export"] = bench_export(slice_docs, max(1, args.repeat))
+    if args.only in (None, "suggest"):
+        from bench.suggesting import bench_suggest
+
+        results["benchmarks"]["suggest"] = bench_suggest(notes)
     if args.only in (None, "semantic"):
         from bench.semantic import bench_semantic
 

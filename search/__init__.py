@@ -4,6 +4,7 @@ Public surface::
 
     SearchEngine                      search(request), document(id, q), status(), close()
     validate_request                  raw strings → SearchRequest (or InvalidParameter)
+    validate_prefix                   the text typed so far, for completions (or InvalidParameter)
     SearchRequest, SearchResults, Hit, Fragment, Facets, FacetValue, Interpretation,
     Translation, WordTranslation, DocumentView                     the result model
     SearchError, InvalidParameter, InvalidQuery, DocumentNotFound  errors
@@ -25,7 +26,7 @@ from search.models import (
     Translation,
     WordTranslation,
 )
-from search.validate import validate_request
+from search.validate import validate_prefix, validate_request
 
 __all__ = [
     "CrossLanguage",
@@ -45,5 +46,6 @@ __all__ = [
     "SearchResults",
     "Translation",
     "WordTranslation",
+    "validate_prefix",
     "validate_request",
 ]

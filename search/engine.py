@@ -10,6 +10,7 @@ opens it and the old one is closed once its last borrowed searcher comes back.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -27,6 +28,7 @@ from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
 from search.compile import Compiled, compile_query
+from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
 from search.dense import DenseIndex, DenseLayer, fuse, passage_fragment, top_by_meaning
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
@@ -34,7 +36,7 @@ from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
-from search.links import translations_of
+from search.links import related_of, translations_of
 from search.models import (
     DocumentView,
     Fragment,
@@ -42,6 +44,7 @@ from search.models import (
     Interpretation,
     Match,
     Mode,
+    RelatedDoc,
     SearchRequest,
     SearchResults,
 )
@@ -152,7 +155,7 @@ class SearchEngine:
             gen = self._generation()
         except IndexStoreError:  # missing or damaged: the server starts and says so
             return
-        for kind in ("fr", "ar"):
+        for kind in ("fr", "ar", "complete"):
             gen.vocabulary(kind)
         self._dense(gen)  # load the vectors; the server also embeds what they lack
 
@@ -492,6 +495,27 @@ class SearchEngine:
 
         return suggest(parsed, vocabulary, doc_frequency, count, total)
 
+    # -- completions ----------------------------------------------------------------------
+    def complete(self, prefix: str, limit: int = LIMIT) -> list[str]:
+        """Completions of what is typed (``search.complete``); empty until they are built.
+
+        They are built once per generation in the background (started by
+        :meth:`warm` or the first call), so no keystroke waits for them.
+        """
+        with self._detect_damage():
+            completions = self._generation().vocabulary("complete")
+        return completions.complete(prefix, limit) if completions is not None else []
+
+    def completions_ready(self, timeout: float = 0.0) -> bool:
+        """Start building the current generation's completions; True once they are there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._generation().vocabulary("complete") is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
     # -- documents and status -----------------------------------------------------------
     def document(
         self,
@@ -534,32 +558,23 @@ class SearchEngine:
             if docnum is None:
                 raise DocumentNotFound(f"no document has the id {doc_id!r}", "id")
             stored = searcher.stored_fields(docnum)
-        body, title, lang = (
-            stored.get("body") or "",
-            stored.get("title") or "",
-            stored.get("lang") or "",
-        )
-        length = len(body)
-        start, end = piece_bounds(body, offset, limit)
-        piece = body if (start, end) == (0, length) else body[start:end]
-        return DocumentView(
-            id=stored["id"],
-            lang=lang,
-            dir="rtl" if lang == "ar" else "ltr",
-            title=title,
-            title_html=marks.mark(title),
-            date=stored.get("date_text"),
-            source=stored.get("source"),
-            url=stored.get("url"),
-            path=stored.get("path") or "",
-            text=piece,
-            html=marks.mark(piece),
-            translations=translations_of(searcher, stored["id"]),
-            length=length,
-            offset=start,
-            next_offset=end if end < length else None,
-            truncated=len(piece) < length,
-        )
+            translations = translations_of(searcher, stored["id"])
+            counterpart = None
+            for other_id in translations:
+                other = searcher.document_number(id=other_id)
+                if other is not None:
+                    other_stored = searcher.stored_fields(other)
+                    counterpart = _view(other_stored, marks, 0, limit, ())
+                    break
+            related = tuple(
+                _related(searcher.stored_fields(num), score)
+                for other_id, score in related_of(searcher, stored["id"])
+                if other_id not in translations
+                for num in (searcher.document_number(id=other_id),)
+                if num is not None
+            )
+        view = _view(stored, marks, offset, limit, translations)
+        return dataclasses.replace(view, counterpart=counterpart, related=related)
 
     def status(self) -> dict[str, Any]:
         """Documents per language, generation, analysis version and creation time."""
@@ -613,6 +628,54 @@ def _per_lang(gen: Generation, found: Scores, home: str) -> Scores:
     matches = fc.Matches(found[0], found[1], False)
     every = np.arange(len(found[0]))
     return found[0], fc.normalise_per_lang(matches, every, gen.lang_codes, home)
+
+
+def _view(
+    stored: dict[str, Any],
+    marks: Highlighter,
+    offset: int,
+    limit: int | None,
+    translations: tuple[str, ...],
+) -> DocumentView:
+    """A stored document as shown: its piece from ``offset`` (``limit`` characters), marked."""
+    body, title, lang = (
+        stored.get("body") or "",
+        stored.get("title") or "",
+        stored.get("lang") or "",
+    )
+    length = len(body)
+    start, end = piece_bounds(body, offset, limit)
+    piece = body if (start, end) == (0, length) else body[start:end]
+    return DocumentView(
+        id=stored["id"],
+        lang=lang,
+        dir="rtl" if lang == "ar" else "ltr",
+        title=title,
+        title_html=marks.mark(title),
+        date=stored.get("date_text"),
+        source=stored.get("source"),
+        url=stored.get("url"),
+        path=stored.get("path") or "",
+        text=piece,
+        html=marks.mark(piece),
+        translations=translations,
+        length=length,
+        offset=start,
+        next_offset=end if end < length else None,
+        truncated=len(piece) < length,
+    )
+
+
+def _related(stored: dict[str, Any], score: float) -> RelatedDoc:
+    lang = stored.get("lang") or ""
+    return RelatedDoc(
+        id=stored["id"],
+        lang=lang,
+        dir="rtl" if lang == "ar" else "ltr",
+        title=stored.get("title") or "",
+        date=stored.get("date_text"),
+        score=score,
+    )
 
 
 def _query_lang(parsed: Any) -> str:

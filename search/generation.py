@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from index import IndexStore
+from search.complete import mine
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
@@ -128,7 +129,8 @@ class Generation:
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
 
-        ``"suggest"``: exact forms for did-you-mean; ``"fr"``/``"ar"``: the words
+        ``"suggest"``: exact forms for did-you-mean; ``"complete"``: the
+        completions of the search box (:mod:`search.complete`); ``"fr"``/``"ar"``: the words
         of one script for the translator's name matching, keyed as
         ``search.translate.translator.name_form`` says: French exact forms (the
         stemmer truncates names), Arabic stemmed terms (the article comes off).
@@ -142,6 +144,15 @@ class Generation:
         return None
 
     def _build_vocabulary(self, kind: str) -> None:
+        if kind == "complete":
+            with self.searcher() as searcher:
+                completions = mine(
+                    (stored.get("title") or "", stored.get("body") or "")
+                    for _, stored in searcher.reader().iter_docs()
+                )
+            with self._vocab_lock:
+                self._vocab[kind] = completions
+            return
         with self.searcher() as searcher:
             reader = searcher.reader()
             field = "body" if kind == "ar" else "body_exact"

@@ -1,10 +1,11 @@
-"""Linked translations per index generation: computed once, kept beside the generation.
+"""Linked translations and related dispatches per index generation, kept beside it.
 
 Why per generation: links depend on the whole collection (a best match is best
 among the documents present), so they are recomputed when a new generation is
 published, and never change while one is live. Why lazily, in a background
 thread: linking 30,000 documents takes tens of seconds, and no request should
-wait for it; until it is done, hits simply have no ``translations``.
+wait for it; until it is done, hits simply have no ``translations``. The related
+dispatches (:mod:`search.related`) are computed right after, by the same thread.
 
 The result is also written as ``translation-links.json`` inside the generation
 directory (an extra file, atomically replaced; the Whoosh files are never
@@ -27,6 +28,7 @@ from typing import Any, Final
 
 from index import Manifest
 from search.linking import THRESHOLD, VERSION, LinkDoc, Translate, compute_links, lexicon_translate
+from search.related import RELATED, RELATED_MIN, Related, compute_related
 
 LINKS_FILE: Final = "translation-links.json"
 #: Generations whose links stay in memory (the live one and those still being read).
@@ -41,6 +43,7 @@ class GenerationLinks:
         self._index = index
         self._translate = translate
         self._links: dict[str, tuple[str, ...]] | None = None
+        self._related: Related | None = None
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
@@ -50,6 +53,12 @@ class GenerationLinks:
         self.start()
         links = self._links
         return links.get(doc_id, ()) if links is not None else ()
+
+    def related_of(self, doc_id: str) -> tuple[tuple[str, float], ...]:
+        """``doc_id``'s closest other dispatches (id, cosine), best first (empty until computed)."""
+        self.start()
+        related = self._related
+        return related.get(doc_id, ()) if related is not None else ()
 
     def start(self) -> None:
         """Begin computing (once): read the persisted file, or link in a background thread."""
@@ -72,18 +81,24 @@ class GenerationLinks:
         try:
             translate, lexicon_version = self._translator()
             stamp = self._stamp(lexicon_version)
-            links = self._read(stamp)
-            if links is None:
+            read = self._read(stamp)
+            if read is None:
                 with self._index.searcher() as searcher:
                     docs = self._documents(searcher)
                     arabic = sum(1 for d in docs if d.lang == "ar")
-                    frequencies = (_IndexFrequencies(searcher.reader()), arabic)
-                    links = compute_links(docs, translate, frequencies=frequencies)
-                self._write(stamp, links)
-            self._links = links
+                    df = _IndexFrequencies(searcher.reader())
+                    links = compute_links(docs, translate, frequencies=(df, arabic))
+                    self._links = links  # searches may show them while related ones are computed
+                    related = compute_related(docs, translate, df)
+                self._write(stamp, links, related)
+            else:
+                links, related = read
+            self._links, self._related = links, related
         except Exception:  # a broken generation must not break searching: no links
             logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
-            self._links = {}
+            if self._links is None:
+                self._links = {}
+            self._related = {}
         finally:
             self._done.set()
 
@@ -106,6 +121,7 @@ class GenerationLinks:
             "created": manifest.created,
             "documents": manifest.documents,
             "lexicon": lexicon_version,
+            "related": [RELATED, RELATED_MIN],
         }
 
     @staticmethod
@@ -129,19 +145,30 @@ class GenerationLinks:
             )
         return docs
 
-    def _read(self, stamp: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    def _read(self, stamp: dict[str, Any]) -> tuple[dict[str, tuple[str, ...]], Related] | None:
         try:
             data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("stamp") != stamp:
-            return None  # another generation's file (hard-linked by an update) or version
-        return {k: tuple(v) for k, v in data.get("links", {}).items()}
+            if not isinstance(data, dict) or data.get("stamp") != stamp:
+                return None  # another generation's file (hard-linked by an update) or version
+            links = {k: tuple(v) for k, v in data.get("links", {}).items()}
+            related = {
+                k: tuple((str(other), float(score)) for other, score in v)
+                for k, v in data.get("related", {}).items()
+            }
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None  # unreadable or not what this version writes: recompute
+        return links, related
 
-    def _write(self, stamp: dict[str, Any], links: dict[str, tuple[str, ...]]) -> None:
+    def _write(
+        self, stamp: dict[str, Any], links: dict[str, tuple[str, ...]], related: Related
+    ) -> None:
         """Persist atomically; a read-only index directory just means recomputing next time."""
         tmp = self.gen_dir / f".{LINKS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
-        payload = {"stamp": stamp, "links": {k: list(v) for k, v in sorted(links.items())}}
+        payload = {
+            "stamp": stamp,
+            "links": {k: list(v) for k, v in sorted(links.items())},
+            "related": {k: [list(p) for p in v] for k, v in sorted(related.items())},
+        }
         try:
             tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
             os.replace(tmp, self.gen_dir / LINKS_FILE)  # never writes into a hard-linked inode
@@ -192,6 +219,12 @@ def links_for(index: Any, translate: Translate | None = None) -> GenerationLinks
             while len(_REGISTRY) > KEEP:
                 _REGISTRY.pop(next(iter(_REGISTRY)))
         return found
+
+
+def related_of(searcher: Any, doc_id: str) -> tuple[tuple[str, float], ...]:
+    """``doc_id``'s closest other dispatches (id, cosine) in the searcher's generation."""
+    links = links_for(searcher)
+    return links.related_of(doc_id) if links is not None else ()
 
 
 def translations_of(searcher: Any, doc_id: str) -> tuple[str, ...]:

@@ -145,6 +145,18 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
+class RelatedDoc:
+    """A dispatch close to the one shown (``search.related``), for following a story."""
+
+    id: str
+    lang: str
+    dir: Literal["ltr", "rtl"]
+    title: str
+    date: str | None
+    score: float  # cosine of the two leads' vectors (across languages: after translation)
+
+
+@dataclass(frozen=True)
 class DocumentView:
     """A whole document for ``/doc/{id}``: body as escaped HTML with query terms marked."""
 
@@ -165,3 +177,7 @@ class DocumentView:
     offset: int = 0  # where this piece starts in it
     next_offset: int | None = None  # where the next piece starts; None: this is the end
     truncated: bool = False  # True when ``text`` is not the whole body
+    # the same story in the other language, marked with the query's translations (its
+    # first piece only); None when the dispatch has no linked version
+    counterpart: DocumentView | None = None
+    related: tuple[RelatedDoc, ...] = ()  # closest other dispatches, best first

@@ -30,5 +30,10 @@ def results_to_dict(results: SearchResults) -> dict[str, Any]:
 
 
 def document_to_dict(view: DocumentView) -> dict[str, Any]:
-    """``DocumentView`` as plain JSON data."""
-    return dataclasses.asdict(view)
+    """``DocumentView`` as plain JSON data; ``counterpart`` is the other-language version
+    (the same fields, without its own ``counterpart`` and ``related``) or null."""
+    data = dataclasses.asdict(view)
+    if data["counterpart"] is not None:
+        for key in ("counterpart", "related"):
+            data["counterpart"].pop(key, None)
+    return data

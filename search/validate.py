@@ -8,6 +8,7 @@ message names the parameter, the bad value and what is accepted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Final
 
@@ -15,6 +16,8 @@ from search.errors import InvalidParameter, InvalidQuery
 from search.models import MATCHES, MAX_PAGE, MAX_SIZE, MODES, SearchRequest, Sort
 
 MAX_QUERY_LENGTH: Final = 1000
+#: Longest text completed while typing (``/api/suggest``): the start of a query, not a page.
+MAX_PREFIX_LENGTH: Final = 200
 DEFAULT_SIZE: Final = 10
 LANGS: Final = ("fr", "ar")
 SORTS: Final = ("relevance", "date")
@@ -77,6 +80,41 @@ def validate_request(
         match=MATCHES[MATCHES.index(match_value)],
         mode=MODES[MODES.index(mode_value)] if mode_value else None,
     )
+
+
+def validate_prefix(q: str | None) -> str:
+    """The text typed so far, for completions; raises :class:`InvalidParameter` naming it.
+
+    Refused: nothing but spaces, more than :data:`MAX_PREFIX_LENGTH` characters,
+    bytes that are not UTF-8 (decoded as U+FFFD), and control, surrogate,
+    private-use or unassigned characters (nothing a person types).
+    """
+    text = q or ""
+    if not text.strip():
+        raise InvalidParameter(
+            f"q={text!r} is empty: give the start of a query, 1 to {MAX_PREFIX_LENGTH} characters",
+            "q",
+        )
+    if len(text) > MAX_PREFIX_LENGTH:
+        raise InvalidParameter(
+            f"q is {len(text)} characters long; completions take at most "
+            f"{MAX_PREFIX_LENGTH} characters (the start of a query)",
+            "q",
+        )
+    if "\ufffd" in text:
+        raise InvalidParameter(
+            "q is not valid UTF-8 (bytes that decode to U+FFFD); send the text percent-encoded "
+            "as UTF-8",
+            "q",
+        )
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in " \t":
+            raise InvalidParameter(
+                f"q contains U+{ord(ch):04X}, a character nobody types; "
+                "accepted: letters, digits, punctuation and spaces",
+                "q",
+            )
+    return text
 
 
 def _int_param(raw: str | None, name: str, low: int, high: int, default: int) -> int:

@@ -5,10 +5,13 @@ A failing test leaves a full-page screenshot in tests/artifacts/ (see conftest).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AR_SEED, FR_SEED, XSS_ID
+from conftest import AR_SEED, ARTIFACTS, FR_SEED, XSS_ID
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -101,6 +104,159 @@ def test_no_console_errors_and_no_csp_violations(page: Any) -> None:
     page.wait_for_url("**sort=date**")
     assert page.locator("li.hit").count() >= 1
     assert problems == []
+
+
+# -- suggestions while typing (fihris.js over /api/suggest) ------------------------------
+SHOTS = Path(os.environ.get("FIHRIS_SHOTS", str(ARTIFACTS / "shots")))
+
+
+def wait_for_suggestions(page: Any) -> Any:
+    """The open list; completions are built in the background: type again until they come."""
+    listbox = page.locator("#q-suggestions")
+    for _ in range(60):
+        try:
+            listbox.wait_for(state="visible", timeout=1000)
+            return listbox
+        except PlaywrightTimeout:
+            page.press("#q", "End")
+            page.keyboard.type(" ")
+            page.keyboard.press("Backspace")
+    raise AssertionError("no suggestion list appeared")
+
+
+@pytest.mark.parametrize(
+    ("ui", "typed", "expected", "direction"),
+    [
+        ("fr", "etre", "êtres humains", "ltr"),  # accent not typed
+        ("ar", "الاتج", "الاتجار بالبشر", "rtl"),
+    ],
+)
+def test_suggestions_while_typing_keyboard_and_screenshot(
+    page: Any, ui: str, typed: str, expected: str, direction: str
+) -> None:
+    page.goto(f"/?ui={ui}")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "false"
+    box.click()
+    page.keyboard.type(typed, delay=30)
+    listbox = wait_for_suggestions(page)
+    assert box.get_attribute("aria-expanded") == "true"
+    options = listbox.locator("[role=option]")
+    texts = options.all_inner_texts()
+    assert expected in texts, texts
+    assert options.first.evaluate("el => getComputedStyle(el).direction") == direction
+    # Down to the expected one: it becomes the active descendant
+    for _ in range(texts.index(expected) + 1):
+        page.keyboard.press("ArrowDown")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"suggestions-{ui}.png"))
+    chosen = options.nth(texts.index(expected))
+    assert chosen.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == chosen.get_attribute("id")
+    # Up then Down comes back to it; Enter takes it and searches
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_selector("li.hit")
+    assert page.locator("#q").input_value() == expected
+    assert "q=" in page.url
+
+
+def test_escape_closes_the_list_and_keeps_the_text(page: Any) -> None:
+    page.goto("/")
+    page.locator("#q").click()
+    page.keyboard.type("trai", delay=30)
+    wait_for_suggestions(page)
+    page.keyboard.press("Escape")
+    assert page.locator("#q-suggestions").is_hidden()
+    assert page.locator("#q").get_attribute("aria-expanded") == "false"
+    assert page.locator("#q").input_value() == "trai"
+    # Down opens it again
+    page.keyboard.press("ArrowDown")
+    page.locator("#q-suggestions").wait_for(state="visible")
+    page.locator("#q-suggestions [role=option]").first.click()  # a click takes one
+    page.wait_for_selector("li.hit")
+    assert page.locator("#q").input_value().startswith("trai")
+
+
+def test_without_javascript_the_box_is_a_plain_search_field(browser: Any, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        assert page.locator("#q").get_attribute("role") is None  # no half-made combobox
+        assert page.locator("#q-suggestions").is_hidden()
+        page.fill("#q", "trai")
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state("domcontentloaded")
+        assert page.locator("#q").input_value() == "trai"
+    finally:
+        context.close()
+
+
+# -- the story side by side (/doc/{id} with its other-language version) -----------------
+def wait_for_counterpart(page: Any, url: str) -> None:
+    """Links are computed in the background after the index opens: reload until shown."""
+    for _ in range(60):
+        page.goto(url)
+        if page.locator("article.counterpart").count():
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError("the linked version never appeared")
+
+
+@pytest.mark.parametrize(
+    ("ui", "doc_id", "q", "other_lang"),
+    [
+        ("fr", FR_SEED, "traite des êtres humains", "ar"),
+        ("ar", AR_SEED, "الاتجار بالبشر", "fr"),
+    ],
+)
+def test_story_side_by_side_in_both_interfaces(
+    page: Any, ui: str, doc_id: str, q: str, other_lang: str
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    wait_for_counterpart(page, f"/doc/{doc_id}?q={q}&ui={ui}")
+    main, other = page.locator("article.document"), page.locator("article.counterpart")
+    assert other.get_attribute("lang") == other_lang
+    assert other.get_attribute("dir") == ("rtl" if other_lang == "ar" else "ltr")
+    assert main.get_attribute("dir") == ("ltr" if other_lang == "ar" else "rtl")
+    # two columns, tops aligned; in the Arabic interface the first column is on the right
+    a, b = main.bounding_box(), other.bounding_box()
+    assert abs(a["y"] - b["y"]) < 1 and b["width"] > 300
+    assert (a["x"] < b["x"]) == (ui == "fr")
+    # the query's words marked in both: the other column by their translations
+    assert main.locator("mark").count() >= 1 and other.locator("mark").count() >= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"side-by-side-{ui}.png"))
+    # a narrow screen stacks them
+    page.set_viewport_size({"width": 420, "height": 900})
+    a, b = main.bounding_box(), other.bounding_box()
+    assert b["y"] >= a["y"] + a["height"] - 1
+    assert abs(a["x"] - b["x"]) < 1
+
+
+def test_related_dispatches_listed_with_dates(page: Any) -> None:
+    url = "/doc/agence/2021/port-0?ui=ar"
+    for _ in range(60):
+        page.goto(url)
+        if page.locator("section.related li").count():
+            break
+        page.wait_for_timeout(1000)
+    items = page.locator("section.related li")
+    assert items.count() >= 2
+    assert {items.nth(i).locator("a").get_attribute("lang") for i in range(items.count())} == {
+        "fr",
+        "ar",
+    }
+    assert items.first.locator("time").get_attribute("datetime")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("section.related").screenshot(path=str(SHOTS / "related-ar.png"))
+    items.first.locator("a").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "/doc/" in page.url
 
 
 @pytest.mark.parametrize(("ui", "rtl"), [("fr", False), ("ar", True)])

@@ -89,6 +89,23 @@ def test_empty_query_shows_the_index_summary(client: Any) -> None:
     assert 'class="status"' in response.text and 'name="q"' in response.text
 
 
+@pytest.mark.parametrize(
+    ("ui", "stale", "best_match"),
+    [
+        # the help once said every word was required: the default is best match (issue 14)
+        ("fr", "Tous les mots sont requis", "aucun n’est requis"),
+        ("ar", "كل الكلمات مطلوبة", "لا كلمة إلزامية"),
+    ],
+)
+def test_the_help_panel_describes_best_match_and_plus(
+    client: Any, ui: str, stale: str, best_match: str
+) -> None:
+    text = html.unescape(client.get("/", params={"ui": ui}).text)
+    panel = text[text.index('class="help"') :]
+    assert stale not in panel and best_match in panel
+    assert "+Casablanca port" in panel  # the operator that makes a word required
+
+
 def test_a_bad_parameter_on_the_page_is_a_400_page_keeping_the_form(client: Any) -> None:
     response = client.get("/", params={"q": "port", "size": "1000"})
     assert response.status_code == 400

@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from web import api, export, feed, pages
+from web import api, export, feed, opensearch, pages
 from web.apidocs import LocalDocsPlugin
 from web.chart import timeline_chart
 from web.errors import handle_exception
@@ -96,6 +96,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
         route_handlers=[
             *pages.ROUTES,
             *api.ROUTES,
+            *opensearch.ROUTES,
             *feed.ROUTES,
             *export.ROUTES,
             create_static_files_router(

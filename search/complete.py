@@ -1,0 +1,286 @@
+"""Completions while typing: frequent words, phrases and titles that start like the input.
+
+Why a folded key: a user types ``etre`` or ``الاتج`` and means ``êtres`` or
+``الاتجار``; the key of every entry, and of what is typed, is the index's own
+exact form of each word (``index.tokenize``: French accents and case folded,
+elision dropped; Arabic hamza seats, teh marbuta, vowel marks and tatweel
+normalised), words joined by one space. These rules act letter by letter, so
+the key of a typed prefix is a prefix of the key of the word it starts.
+
+Why sorted arrays and not a dict or a trie of Python objects: the table of one
+generation is two strings (every key, every surface form, ``\\n``-separated), their
+offsets and a rank in numpy arrays. A prefix is two binary searches over the keys
+and the best few entries of the range found by ``argpartition`` on the ranks: a
+few microseconds, and memory about the size of the text it holds.
+
+What is in it, read once per index generation in the background
+(:func:`mine`): each document's title, and the words and phrases (2 to
+:data:`MAX_WORDS` words, neither first nor last a stop word, no punctuation
+inside) of its title and lead (:data:`LEAD_CHARS`), counted over the whole
+collection. Words and phrases seen at least :data:`MIN_COUNT` times are kept,
+in their most readable surface form (lower case unless only ever capitalised),
+ranked by how often they occur; a phrase always followed by the same word is
+dropped for its longer form. Titles (shortest first) get :data:`TITLE_SLOTS` of
+the places when words and phrases would fill them all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+import numpy as np
+
+from index import Token, tokenize
+from index.text import is_arabic
+
+#: Characters of a body read for its words and phrases (its lead: ~150 words).
+LEAD_CHARS: Final = 1000
+#: Longest phrase suggested, in words.
+MAX_WORDS: Final = 4
+#: A word or phrase must occur this often (title and lead of every document) to be suggested.
+MIN_COUNT: Final = 2
+#: Distinct words and phrases counted at once per script; past it the rarest are forgotten.
+MAX_COUNTED: Final = 300_000
+#: Suggestions returned by default (browsers show about as many).
+LIMIT: Final = 8
+#: Slots kept for titles when words and phrases alone would fill the list.
+TITLE_SLOTS: Final = 2
+#: Longest title suggested, in characters (longer ones are cut at a word).
+TITLE_CHARS: Final = 100
+#: Characters allowed between two words of a phrase (besides spaces).
+_JOINERS: Final = frozenset("-'’ʼ‘")
+_TOP: Final = "\U0010ffff"
+
+
+def fold(text: str) -> str:
+    """The key of ``text``: exact forms of its words joined by one space.
+
+    A trailing space is kept (``traite `` only completes to phrases that go on
+    after ``traite``).
+    """
+    key = " ".join(tok.exact for tok in tokenize(text))
+    if key and text[-1:].isspace():
+        key += " "
+    return key
+
+
+class Table:
+    """Entries sorted by key, each with a surface form and a rank (0 is the best)."""
+
+    def __init__(self, entries: Iterable[tuple[str, str, int]]) -> None:
+        """``entries``: (key, surface, rank); a key seen twice keeps its best rank."""
+        best: dict[str, tuple[int, str]] = {}
+        for key, surface, rank in entries:
+            if "\n" in key or "\n" in surface or not key:
+                continue
+            old = best.get(key)
+            if old is None or rank < old[0]:
+                best[key] = (rank, surface)
+        keys = sorted(best)
+        self._keys, self._key_at = _pack(keys)
+        self._surfaces, self._surface_at = _pack([best[k][1] for k in keys])
+        self._ranks = np.fromiter((best[k][0] for k in keys), dtype=np.int32, count=len(keys))
+        self.size = len(keys)
+
+    def key(self, i: int) -> str:
+        return self._keys[self._key_at[i] : self._key_at[i + 1] - 1]
+
+    def surface(self, i: int) -> str:
+        return self._surfaces[self._surface_at[i] : self._surface_at[i + 1] - 1]
+
+    def _bisect(self, target: str) -> int:
+        lo, hi = 0, self.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def starting(self, prefix: str, limit: int) -> list[str]:
+        """Surface forms of the best ``limit`` entries whose key starts with ``prefix``."""
+        if not prefix or limit <= 0:
+            return []
+        lo = self._bisect(prefix)
+        hi = self._bisect(prefix + _TOP)
+        if lo >= hi:
+            return []
+        ranks = self._ranks[lo:hi]
+        many = hi - lo > limit
+        best = np.argpartition(ranks, limit - 1)[:limit] if many else np.arange(hi - lo)
+        best = best[np.argsort(ranks[best], kind="stable")]
+        return [self.surface(lo + int(i)) for i in best]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the table's arrays and strings (approximately)."""
+        return (
+            len(self._keys) * 2
+            + len(self._surfaces) * 2
+            + self._key_at.nbytes
+            + self._surface_at.nbytes
+            + self._ranks.nbytes
+        )
+
+
+def _pack(values: list[str]) -> tuple[str, np.ndarray]:
+    """One string holding every value followed by ``\\n``, and where each starts."""
+    at = np.zeros(len(values) + 1, dtype=np.int64)
+    if values:
+        np.cumsum([len(v) + 1 for v in values], out=at[1:])
+    return "".join(v + "\n" for v in values), at
+
+
+class Completions:
+    """The completions of one index generation."""
+
+    def __init__(self, phrases: Table, titles: Table) -> None:
+        self.phrases = phrases
+        self.titles = titles
+
+    def complete(self, text: str, limit: int = LIMIT) -> list[str]:
+        """Up to ``limit`` suggestions for ``text``, best first, each a whole query.
+
+        Words and phrases starting like ``text``, then titles; when those are few,
+        the last word typed is completed and the words before it kept as typed
+        (``lutte contre la trai`` → ``lutte contre la traite des êtres humains``).
+        """
+        key = fold(text)
+        if not key.strip():
+            return []
+        found = self.phrases.starting(key, limit)
+        titles = self.titles.starting(key, limit)
+        first = found[: limit - min(len(titles), TITLE_SLOTS)]
+        out = _unique([*first, *titles, *found[len(first) :]], limit)
+        tokens = tokenize(text)
+        if len(out) < limit and len(tokens) > 1 and not text[-1:].isspace():
+            head = text[: tokens[-1].start]
+            tail = self.phrases.starting(fold(text[tokens[-1].start :]), limit)
+            out = _unique([*out, *(head + t for t in tail)], limit)
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return self.phrases.nbytes + self.titles.nbytes
+
+
+def _unique(values: list[str], limit: int) -> list[str]:
+    """The first ``limit`` values, a value differing only by case from an earlier one left out."""
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        folded = value.casefold()
+        if folded not in seen:
+            seen.add(folded)
+            out.append(value)
+            if len(out) == limit:
+                break
+    return out
+
+
+class _Counter:
+    """Occurrences of words and phrases by key, with one readable surface form each.
+
+    Bounded: past :data:`MAX_COUNTED` keys, those seen least often so far are
+    forgotten (the fewest counts that bring it back to half), so memory stays
+    bounded whatever the collection's size; a phrase forgotten early and seen
+    often later is counted from then on (its count low by a few occurrences).
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.surfaces: dict[str, str] = {}
+        self.pruned = 0  # the highest count ever forgotten
+
+    def add(self, key: str, surface: str) -> None:
+        count = self.counts.get(key)
+        if count is None:
+            self.counts[key] = 1
+            self.surfaces[key] = surface
+            if len(self.counts) > MAX_COUNTED:
+                self._prune()
+            return
+        self.counts[key] = count + 1
+        old = self.surfaces[key]
+        if old[:1].isupper() and surface[:1].islower():
+            self.surfaces[key] = surface  # "traite", not "Traite" at a sentence start
+
+    def _prune(self) -> None:
+        histogram = Counter(self.counts.values())
+        left, floor = len(self.counts), 0
+        while left > MAX_COUNTED // 2:
+            floor += 1
+            left -= histogram.get(floor, 0)
+        for key in [k for k, c in self.counts.items() if c <= floor]:
+            del self.counts[key]
+            del self.surfaces[key]
+        self.pruned = max(self.pruned, floor)
+
+
+def _phrases(text: str, tokens: list[Token]) -> Iterator[tuple[str, str]]:
+    """(key, surface) of every word and phrase of ``text``."""
+    for i, first in enumerate(tokens):
+        if first.stop or first.script == "num":
+            continue
+        parts = [first.exact]
+        yield first.exact, text[first.start : first.end]
+        for j in range(i + 1, min(i + MAX_WORDS, len(tokens))):
+            prev, tok = tokens[j - 1], tokens[j]
+            gap = text[prev.end : tok.start]
+            if any(not ch.isspace() and ch not in _JOINERS for ch in gap):
+                break  # punctuation: the phrase stops here
+            parts.append(tok.exact)
+            if not tok.stop:
+                yield " ".join(parts), text[first.start : tok.end]
+
+
+def _title(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) <= TITLE_CHARS:
+        return title
+    cut = title.rfind(" ", 0, TITLE_CHARS)
+    return title[: cut if cut > 0 else TITLE_CHARS] + "…"
+
+
+def _continued(kept: list[str], n: int, counts: dict[str, int]) -> bool:
+    """True when a longer phrase of ``kept`` (sorted) starting with ``kept[n]`` is as frequent."""
+    stem, count = kept[n] + " ", counts[kept[n]]
+    for i in range(n + 1, len(kept)):
+        longer = kept[i]
+        if not longer.startswith(stem):
+            return False
+        if counts[longer] >= count:
+            return True
+    return False
+
+
+def mine(documents: Iterable[tuple[str, str]]) -> Completions:
+    """The completions of a collection, from each document's (title, body)."""
+    # one counter per script: a large Arabic archive must not crowd out the French words
+    counters = {"ar": _Counter(), "fr": _Counter()}
+    titles: dict[str, str] = {}
+    for title, body in documents:
+        head = body[:LEAD_CHARS]
+        for text in (title, head) if not head.startswith(title.rstrip("…")) else (head,):
+            for key, surface in _phrases(text, tokenize(text)):
+                counters["ar" if is_arabic(key[:1]) else "fr"].add(key, surface)
+        shown = _title(title)
+        if shown:
+            titles.setdefault(fold(shown).rstrip(), shown)
+    counts = {**counters["ar"].counts, **counters["fr"].counts}
+    surfaces = {**counters["ar"].surfaces, **counters["fr"].surfaces}
+    del counters
+    kept = sorted(k for k, c in counts.items() if c >= MIN_COUNT)
+    # a phrase always continued the same way gives way to the longer form
+    closed = []
+    for n, key in enumerate(kept):
+        if " " in key and _continued(kept, n, counts):
+            continue
+        closed.append(key)
+    order = sorted(closed, key=lambda k: (-counts[k], len(k), k))
+    phrases = Table((k, surfaces[k], rank) for rank, k in enumerate(order))
+    by_length = sorted(titles, key=lambda k: (len(k), k))
+    return Completions(phrases, Table((k, titles[k], n) for n, k in enumerate(by_length)))
