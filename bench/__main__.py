@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument(
         "--only",
-        choices=["indexing", "search", "translation", "export", "suggest", "semantic"],
+        choices=["indexing", "search", "translation", "export", "suggest", "cost", "semantic"],
         default=None,
     )
     parser.add_argument(
@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"search benchmark unavailable: {exc}")
         else:
             results["benchmarks"]["search"] = bench_search(notes)
+    if args.only in (None, "cost"):
+        from bench.cost import bench_cost
+
+        results["benchmarks"]["cost"] = bench_cost(notes)
     if args.only in (None, "search", "translation"):
         from bench.searching import QUERIES
         from bench.translation import bench_translation

@@ -28,8 +28,10 @@ from search.models import Match
 from search.snippets import Highlighter
 from search.syntax import Group, Node, Not, ParsedQuery, Phrase, Word, highlighter, render
 
-#: Expanded prefix terms in a whole query (each prefix is also capped by the engine).
-MAX_PREFIX_TERMS: Final = 1000
+#: Expanded prefix terms in a whole query (each prefix is also capped by the engine,
+#: ``search.generation.MAX_EXPANSION``). Each term is two postings lists (title and body
+#: exact forms) to read and score: chosen by measurement (README, "Bounded cost").
+MAX_PREFIX_TERMS: Final = 150
 
 #: Expands a prefix (exact form) into at most MAX_EXPANSION index terms; True if capped.
 PrefixExpander = Callable[[str], tuple[list[str], bool]]
@@ -53,6 +55,10 @@ class Compiled:
     required: list[str] = field(default_factory=list)
     optional: list[str] = field(default_factory=list)
     exact_phrase: str | None = None
+    #: prefixes under an exclusion (``-ba*``): if one was not fully expanded in time,
+    #: the exclusion cannot be applied and the engine returns nothing rather than
+    #: documents it should have excluded
+    excluded_prefixes: list[str] = field(default_factory=list)
 
 
 class _Compiler:
@@ -71,6 +77,8 @@ class _Compiler:
         self.required: list[str] = []
         self.optional: list[str] = []
         self.exact_phrase: str | None = None
+        self.excluding = 0  # depth of exclusions around the node being compiled
+        self.excluded_prefixes: list[str] = []
 
     def group(self, group: Group, top: bool = False) -> wq.Query | None:
         if group.op == "or":
@@ -223,6 +231,8 @@ class _Compiler:
         if self.budget <= 0:
             self.notes.append(f"'{prefix}*' ignored: the query has too many prefixes")
             return wq.NullQuery
+        if self.excluding:
+            self.excluded_prefixes.append(prefix)
         terms, capped = self.prefixes(prefix)
         if len(terms) > self.budget:
             terms, capped = terms[: self.budget], True
@@ -247,7 +257,11 @@ class _Compiler:
                 if not t.stop
             ] or [_fields(["title_exact", "body_exact"], t.exact) for t in node.tokens]
             return parts[0] if len(parts) == 1 else wq.And(parts)
-        return self.node(node)
+        self.excluding += 1
+        try:
+            return self.node(node)
+        finally:
+            self.excluding -= 1
 
 
 def _plain(word: Word) -> bool:
@@ -296,4 +310,5 @@ def compile_query(
         compiler.required,
         compiler.optional,
         compiler.exact_phrase,
+        compiler.excluded_prefixes,
     )

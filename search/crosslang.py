@@ -111,6 +111,10 @@ class TranslatorAdapter:
         if prepare is not None:
             prepare(vocabulary)
 
+    def loaded(self) -> None:
+        """Return once the lexicon is loaded (loading it here if nothing started it)."""
+        self._get()
+
     def ready(self) -> bool:
         """True once the lexicon is loaded."""
         return self._translator is not None

@@ -27,6 +27,8 @@ from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
+from search.budget import DEFAULT_TIME_LIMIT_S, Budget
+from search.cache import DEFAULT_CACHE_BYTES
 from search.compile import Compiled, compile_query
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
@@ -39,6 +41,7 @@ from search.generation import Generation
 from search.links import related_of, translations_of
 from search.models import (
     DocumentView,
+    Facets,
     Fragment,
     Hit,
     Interpretation,
@@ -55,7 +58,9 @@ from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
 
-TIME_LIMIT_S: Final = 2.0
+#: Seconds a whole search may take: expansion, translation, evaluation, proximity,
+#: facets, snippets and the suggestion share it (:class:`search.budget.Budget`).
+TIME_LIMIT_S: Final = DEFAULT_TIME_LIMIT_S
 
 
 #: ``encoder=`` default of :class:`SearchEngine`: the installed sentence encoder, if any.
@@ -63,7 +68,12 @@ AUTO: Final = "auto"
 
 
 class SearchEngine:
-    """Searches one index directory; follows its generations without being recreated."""
+    """Searches one index directory; follows its generations without being recreated.
+
+    ``time_limit``: seconds per search (default :data:`TIME_LIMIT_S`); past it the
+    remaining stages degrade and the results say so (``partial``). ``cache_bytes``:
+    the bound of each generation's caches (:class:`search.cache.ByteCache`).
+    """
 
     def __init__(
         self,
@@ -73,6 +83,8 @@ class SearchEngine:
         encoder: Encoder | str | None = AUTO,
         embed: bool = False,
         wait_for_vectors: bool = False,
+        time_limit: float | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         """``encoder``: the sentence encoder (default: the installed one; ``None``: words only).
 
@@ -81,6 +93,8 @@ class SearchEngine:
         search instead of in the background (the CLI, evaluations).
         """
         self.index_dir = Path(index_dir)
+        self.time_limit = time_limit
+        self.cache_bytes = cache_bytes
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
         self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
@@ -117,7 +131,9 @@ class SearchEngine:
 
     def _open_generation(self) -> Generation:
         try:
-            return Generation(self.store, getattr(self.cross, "prepare_names", None))
+            return Generation(
+                self.store, getattr(self.cross, "prepare_names", None), self.cache_bytes
+            )
         except READ_ERRORS as exc:
             # the files passed the check as it was opened: damaged since, or a bug
             gen_dir = self.store.current_dir()
@@ -171,6 +187,15 @@ class SearchEngine:
             raise InvalidQuery("the query is empty: type a word to search for", "q")
         parsed = parse(request.q)
         gen = self._generation()
+        if request.cross:
+            # one-off: the lexicon (a second or more, loaded in the background from
+            # warm()); waited for outside the budget, as opening the generation is, so
+            # the first search after a start is not cut short by what it did not cause
+            loaded = getattr(self.cross, "loaded", None)
+            if loaded is not None:
+                loaded()
+        # read at each search (not bound at definition): tests and tools may change it
+        budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
         prepared = self._prepare(
             gen,
             parsed,
@@ -179,6 +204,7 @@ class SearchEngine:
             request.lang,
             frozenset(request.exclude_translations),
             request.match,
+            budget=budget,
         )
         query, own, translated, translations, notes, compiled = prepared
         langs = set(parsed.filters.langs)
@@ -189,7 +215,7 @@ class SearchEngine:
                 notes.append(f"{shown} and lang={request.lang} exclude each other: no result")
         keep = column_filter(gen, parsed, request)
         with gen.searcher() as searcher:
-            evaluator = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S)
+            evaluator = Evaluator(gen.stats, searcher, budget.deadline)
             found = _kept(evaluator.run(query), keep)
             allowed = langs if (request.lang or parsed.filters.langs) else None
             visible = (
@@ -202,6 +228,7 @@ class SearchEngine:
                 prepared = self._prepare(
                     gen, parsed, request.q, request.cross, request.lang,
                     frozenset(request.exclude_translations), request.match, relax=True,
+                    budget=budget,
                 )  # fmt: skip
                 query, own, translated, translations, more, compiled = prepared
                 notes += more
@@ -217,14 +244,19 @@ class SearchEngine:
                 and not evaluator.timed_out
                 and (allowed is None or own_lang in allowed)
                 and len(found[0])
+                and not budget.check("proximity")
             ):
                 # proximity and the lead, among the best documents the user can see in the
                 # query's own language: the positions are those of the query's own words, so
                 # in the other language only the names and numbers it keeps would earn them
                 mine = np.flatnonzero(gen.lang_codes.among(found[0], {own_lang}))
                 pool = dict(zip(found[0][mine].tolist(), found[1][mine].tolist(), strict=True))
-                extra = proximity.bonuses(gen.stats, searcher, _own_words(parsed), pool)
-                if extra:
+                extra = proximity.bonuses(
+                    gen.stats, searcher, _own_words(parsed), pool, budget.deadline
+                )
+                if extra is None:  # stopped by the deadline: every candidate as scored
+                    budget.cut("proximity")
+                elif extra:
                     scores = found[1].copy()
                     at = np.searchsorted(found[0], np.fromiter(extra, dtype=np.int64))
                     scores[at] += np.fromiter(extra.values(), dtype=np.float64)
@@ -237,14 +269,16 @@ class SearchEngine:
                 found = dense
             matches = fc.Matches(found[0], found[1], evaluator.timed_out)
             if matches.timed_out:
-                notes.append(
-                    f"the search was stopped after {TIME_LIMIT_S:g} s: results are partial"
-                )
+                budget.cut("evaluation")
             if allowed is None:
                 kept = np.arange(len(matches.docnums))
             else:
                 kept = np.flatnonzero(gen.lang_codes.among(matches.docnums, allowed))
-            facets = fc.facets(matches, kept, gen.lang_codes, gen.year_codes, gen.months)
+            facets = (
+                Facets()
+                if budget.check("facets")
+                else fc.facets(matches, kept, gen.lang_codes, gen.year_codes, gen.months)
+            )
             scores = matches.scores
             cross_active = (
                 dense is None and bool(translations) and (allowed is None or len(allowed) > 1)
@@ -263,13 +297,14 @@ class SearchEngine:
                     own,
                     translated,
                     request.snippets,
+                    budget,
                     meaning,
                 )
                 for i in ranked[first:]
             )
             suggestion = None
-            if len(kept) < FEW_HITS:
-                suggestion = self._suggest(gen, searcher, parsed, request, len(kept))
+            if len(kept) < FEW_HITS and not budget.check("suggestion"):
+                suggestion = self._suggest(gen, searcher, parsed, request, len(kept), budget)
         interpretation = Interpretation(
             query=parsed.readable(conjunction=request.match == "all"),
             match=request.match,
@@ -278,7 +313,7 @@ class SearchEngine:
             terms=analysed_terms(parsed),
             filters=filters_shown(parsed, request),
             translations=tuple(translations),
-            notes=tuple(dict.fromkeys([*parsed.notes, *notes])),
+            notes=tuple(dict.fromkeys([*parsed.notes, *notes, *budget.notes()])),
             mode=mode,
         )
         return SearchResults(
@@ -291,6 +326,7 @@ class SearchEngine:
             facets=facets,
             suggestion=suggestion,
             interpretation=interpretation,
+            partial=budget.partial,
         )
 
     def _meaning(
@@ -365,8 +401,13 @@ class SearchEngine:
         exclude: frozenset[str],
         match: Match = "best",
         relax: bool = False,
+        budget: Budget | None = None,
     ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
-        """Compile the query, with each word OR its translation when ``cross`` is on."""
+        """Compile the query, with each word OR its translation when ``cross`` is on.
+
+        With ``budget``, translation and prefix expansion stop at its deadline (the
+        words stay searched in their own language; prefixes expand to what was found).
+        """
         translations: list[WordTranslationModel] = []
         translated = Highlighter()
         targets = [
@@ -382,6 +423,8 @@ class SearchEngine:
                 nonlocal translated
                 spans = []
                 for target in targets:
+                    if budget is not None and budget.check("translation"):
+                        break
                     for word in engine_cross.translate(
                         tokens, text, target, gen.vocabulary(target), exclude
                     ):
@@ -390,9 +433,23 @@ class SearchEngine:
                         spans.append((word.first, word.last, word.clause))
                 return spans
 
-        compiled = compile_query(parsed, gen.expand_prefix, expander, match, relax)
+        cut: set[str] = set()  # prefixes the deadline stopped before they were fully expanded
+
+        def prefixes(prefix: str) -> tuple[list[str], bool]:
+            terms, capped, stopped = gen.expand(prefix, budget)
+            if stopped:
+                cut.add(prefix)
+            return terms, capped
+
+        compiled = compile_query(parsed, prefixes, expander, match, relax)
+        query = compiled.query
+        if budget is not None and cut.intersection(compiled.excluded_prefixes):
+            # "-ba*" half expanded would let through documents it must exclude: nothing
+            # is shown rather than a wrong result (as the evaluator does for a cut AndNot)
+            budget.cut("exclusion")
+            query = wq.NullQuery
         return (
-            compiled.query,
+            query,
             compiled.highlighter,
             translated,
             translations,
@@ -408,14 +465,19 @@ class SearchEngine:
         own: Highlighter,
         translated: Highlighter,
         with_snippets: bool,
+        budget: Budget | None = None,
         meaning: Meaning | None = None,
     ) -> Hit:
+        """One result; past ``budget``'s deadline without its snippets (and the body unread
+        for marks: ``via_translation`` is then False)."""
         stored = searcher.stored_fields(docnum)
         body = stored.get("body") or ""
         title = stored.get("title") or ""
         if meaning is not None and docnum in meaning.alone:
             return self._meaning_hit(searcher, docnum, stored, score, meaning, with_snippets)
         marks = own.merged(translated) if translated else own
+        if with_snippets and budget is not None and budget.check("snippets"):
+            with_snippets = False  # past the deadline: no scan, so no via_translation
         # snippets off (exports, evaluations): no scan of the body at all, so no
         # via_translation either; the scan was two thirds of an export's time
         found = marks.matches(body) if with_snippets else []
@@ -469,8 +531,15 @@ class SearchEngine:
         )
 
     def _suggest(
-        self, gen: Generation, searcher: Any, parsed: Any, request: SearchRequest, total: int
+        self,
+        gen: Generation,
+        searcher: Any,
+        parsed: Any,
+        request: SearchRequest,
+        total: int,
+        budget: Budget,
     ) -> str | None:
+        """A did-you-mean query, counted within what is left of the request's ``budget``."""
         vocabulary = gen.vocabulary("suggest")
         if vocabulary is None:
             return None
@@ -489,7 +558,11 @@ class SearchEngine:
                 )[0]
             except SearchError:
                 return 0
-            found = Evaluator(gen.stats, searcher, time.perf_counter() + TIME_LIMIT_S).run(query)
+            evaluator = Evaluator(gen.stats, searcher, budget.deadline)
+            found = evaluator.run(query)
+            if evaluator.timed_out:
+                budget.cut("suggestion")
+                return 0
             keep = column_filter(gen, other, request)
             return len(found[0]) if keep is None else sum(1 for d in found[0].tolist() if keep(d))
 
@@ -589,6 +662,9 @@ class SearchEngine:
             "kind": manifest.kind,
             "cross_language": self.cross is not None,
             "semantic": self.encoder.name if self.encoder is not None else None,
+            "time_limit_s": TIME_LIMIT_S if self.time_limit is None else self.time_limit,
+            # the generation's caches, bounded in bytes (FIHRIS_CACHE_BYTES)
+            "cache": gen.cache.status(),
         }
 
     def close(self) -> None:

@@ -18,9 +18,13 @@ translations: tf and df mixed by the translation weights, scored with BM25,
 its semantics unchanged). Any other query falls back to Whoosh's own matcher.
 
 Bounded time: the evaluation checks a deadline between the children of every
-operator. Past it, an ``Or`` keeps the children already evaluated and the
-other operators give nothing, so a stopped query returns fewer documents,
-never a document that does not match (an exclusion is never half applied).
+operator. Past it, an ``Or`` keeps the children already evaluated, its first one
+always, and a best match its required clauses and its first one; an ``And``
+still reads each child (each cut short in the same way), an ``AndMaybe`` drops
+its optional part, an ``AndNot`` whose exclusion was cut gives nothing. So a
+search that starts late still returns some results, at the cost of one path
+through the query's tree, and a stopped query returns fewer documents, never a
+document that does not match (an exclusion is never half applied).
 """
 
 from __future__ import annotations
@@ -85,17 +89,19 @@ class Evaluator:
         return self._whoosh(q)
 
     def _best(self, q: BestMatch) -> Scores:
-        """Best match (:mod:`search.matching`): clauses scored, coordinated, bonus added."""
+        """Best match (:mod:`search.matching`): clauses scored, coordinated, bonus added.
+
+        Past the deadline the optional clauses after the first are skipped (counted as
+        matching nothing: fewer results, never more); the required ones are still read,
+        each as cut short as the deadline makes it.
+        """
         parts: list[Scores] = []
-        for child in q.clauses:
-            if self.expired():
-                break
+        for child, required in zip(q.clauses, q.required, strict=True):
+            if parts and not required and self.expired():
+                parts.append(EMPTY)
+                continue
             parts.append(self._eval(child))
-        if len(parts) < len(q.clauses):  # stopped: an unevaluated required clause matches nothing
-            missing = q.required[len(parts) :]
-            if any(missing):
-                return EMPTY
-        out = combine(parts, q.required[: len(parts)], self.stats.idf, q.coordinate)
+        out = combine(parts, q.required, self.stats.idf, q.coordinate)
         for extra in q.bonus:
             if not len(out[0]) or self.expired():
                 break
@@ -104,9 +110,7 @@ class Evaluator:
 
     def _and(self, children: Sequence[wq.Query]) -> Scores:
         parts: list[Scores] = []
-        for child in children:
-            if self.expired():
-                return EMPTY
+        for child in children:  # every child, even late: each is cut short inside (Or)
             part = self._eval(child)
             if not len(part[0]):
                 return EMPTY
@@ -123,8 +127,8 @@ class Evaluator:
 
     def _or(self, children: Sequence[wq.Query]) -> Scores:
         parts: list[Scores] = []
-        for child in children:
-            if self.expired():
+        for n, child in enumerate(children):
+            if n and self.expired():  # the first child always: some results, if late
                 break
             part = self._eval(child)
             if len(part[0]):

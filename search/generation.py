@@ -13,11 +13,14 @@ vocabularies for suggestions and name matching.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from index import IndexStore
+from search.budget import Budget
+from search.cache import DEFAULT_CACHE_BYTES, ByteCache, strings_bytes
 from search.complete import mine
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
@@ -25,9 +28,20 @@ from search.suggest import Vocabulary
 from search.timeline import month_numbers
 
 MAX_SEARCHERS: Final = 4
-#: Index terms a prefix expands to (the most frequent first).
-MAX_EXPANSION: Final = 200
-_SCAN_EXPANSION: Final = 5000
+#: Index terms a prefix expands to (the most frequent first). Measured on 20,000
+#: SaudiNewsNet + French documents (README, "Bounded cost"): each expanded term is two
+#: postings lists to read and score, and past ~50 terms the added terms are rare forms
+#: that change no top-10 result, while a six-prefix query's time grows with them.
+MAX_EXPANSION: Final = 50
+#: Terms of one field read from the terms files per prefix (in term order, every segment
+#: together) to pick the most frequent: a bound on the scan itself, which costs ~0.1 ms
+#: a term (a terms-file entry read and decoded). 5,000 (per field, before) made the
+#: first `ال* OR مس* OR وا*` on 20,000 documents spend 13 s expanding.
+SCAN_EXPANSION: Final = 1000
+#: Terms read per prefix even past the deadline (a few milliseconds): a search whose
+#: time ran out still expands its prefixes a little, so it returns some results
+#: (marked partial) instead of none.
+SCAN_FLOOR: Final = 64
 
 
 class Generation:
@@ -37,6 +51,7 @@ class Generation:
         self,
         store: IndexStore,
         prepare_names: Callable[[Mapping[str, int]], None] | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.index, self.manifest = store.open()
         self._prepare_names = prepare_names
@@ -58,8 +73,9 @@ class Generation:
         # content digests by docnum: the semantic layer's vectors are keyed by them
         self.fingerprints: list[str] = _column(first, "fingerprint", "")
         self.dense: Any = None  # search.dense.DenseLayer, set by the engine on first use
-        self.stats = Statistics(first)
-        self._prefixes: dict[str, tuple[list[str], bool]] = {}
+        #: postings, phrases, doc frequencies and prefix expansions; vocabularies pinned
+        self.cache = ByteCache(cache_bytes)
+        self.stats = Statistics(first, self.cache)
         self._vocab: dict[str, Any] = {}
         self._vocab_lock = threading.Lock()
 
@@ -105,26 +121,46 @@ class Generation:
         self._free.clear()
         self._cond.notify_all()  # waiters may now open a searcher of their own
 
-    def expand_prefix(self, prefix: str) -> tuple[list[str], bool]:
-        """The most frequent exact forms starting with ``prefix`` (cached per generation)."""
-        cached = self._prefixes.get(prefix)
-        if cached is None:
-            with self.searcher() as searcher:
-                reader = searcher.reader()
-                found: dict[str, int] = {}
-                for field in ("body_exact", "title_exact"):
-                    for n, raw in enumerate(reader.expand_prefix(field, prefix)):
-                        if n >= _SCAN_EXPANSION:
-                            break
-                        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                        if term not in found:
-                            found[term] = reader.doc_frequency(field, term)
-            ranked = sorted(found, key=lambda t: (-found[t], t))
-            cached = (ranked[:MAX_EXPANSION], len(ranked) > MAX_EXPANSION)
-            if len(self._prefixes) > 1000:
-                self._prefixes.clear()
-            self._prefixes[prefix] = cached
-        return cached
+    def expand_prefix(self, prefix: str, budget: Budget | None = None) -> tuple[list[str], bool]:
+        """The most frequent exact forms starting with ``prefix``; True if some were left out."""
+        terms, capped, _ = self.expand(prefix, budget)
+        return terms, capped
+
+    def expand(self, prefix: str, budget: Budget | None = None) -> tuple[list[str], bool, bool]:
+        """``(terms, capped, cut)``: :meth:`expand_prefix`, and whether the deadline cut it.
+
+        Cached per generation. Each leaf segment's terms are read with their
+        frequencies in one pass (no second lookup per term), at most
+        :data:`SCAN_EXPANSION` per field; past ``budget``'s deadline the scan stops,
+        (after :data:`SCAN_FLOOR` terms: a late search still finds something) and what
+        it found is used, not cached, the budget records the cut and ``cut`` is
+        True (the caller must not trust the list as complete: an exclusion could
+        not be applied with it).
+        """
+        key = ("prefix", prefix)
+        cached: tuple[list[str], bool] | None = self.cache.get(key)
+        if cached is not None:
+            return cached[0], cached[1], False
+        found: dict[str, int] = {}
+        complete = True
+        with self.searcher() as searcher:
+            for field in ("body_exact", "title_exact"):
+                in_field: dict[str, int] = {}
+                complete = _scan_prefix(searcher, field, prefix, in_field, budget) and complete
+                for term, df in in_field.items():
+                    found.setdefault(term, df)  # a body term ranks by its body frequency
+                if budget is not None and budget.expired():
+                    complete = False
+                    break
+        if not complete and budget is not None:
+            budget.cut("expansion")
+        ranked = sorted(found, key=lambda t: (-found[t], t))
+        limit = MAX_EXPANSION
+        # capped: the cap left forms out (the budget's own note tells of a cut scan)
+        result = (ranked[:limit], len(ranked) > limit)
+        if complete:
+            self.cache.put(key, result, strings_bytes(result[0]) + 64)
+        return result[0], result[1], not complete
 
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
@@ -150,6 +186,8 @@ class Generation:
                     (stored.get("title") or "", stored.get("body") or "")
                     for _, stored in searcher.reader().iter_docs()
                 )
+            # counted against the cache bound like the other vocabularies
+            self.cache.pin("vocabulary:complete", completions.nbytes)
             with self._vocab_lock:
                 self._vocab[kind] = completions
             return
@@ -169,6 +207,7 @@ class Generation:
                 # the translator's name index over these words (a second or two
                 # on 100,000 words), built here so that no query waits for it
                 self._prepare_names(value)
+        self.cache.pin(f"vocabulary:{kind}", _vocabulary_bytes(value))
         with self._vocab_lock:
             self._vocab[kind] = value
 
@@ -187,3 +226,41 @@ def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> l
         else:
             values.extend([default] * reader.doc_count_all())
     return values
+
+
+def _scan_prefix(
+    searcher: Any, field: str, prefix: str, found: dict[str, int], budget: Budget | None
+) -> bool:
+    """Add ``field``'s terms starting with ``prefix`` and their doc frequencies to ``found``.
+
+    False when the scan stopped early (the deadline, checked once :data:`SCAN_FLOOR`
+    terms are read; the :data:`SCAN_EXPANSION` bound, shared by the segments, is the
+    expected case and counts as complete). Per leaf segment: a multi-reader would look
+    every term up again in every segment.
+    """
+    left = SCAN_EXPANSION
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        try:
+            terms = reader.iter_prefix(field, prefix)
+            for raw, info in terms:
+                if left <= 0:
+                    return True
+                left -= 1
+                scanned = SCAN_EXPANSION - left
+                if scanned > SCAN_FLOOR and not scanned & 63 and budget and budget.expired():
+                    return False
+                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                found[term] = found.get(term, 0) + int(info.doc_frequency())
+        except KeyError:  # a segment without the field
+            continue
+    return True
+
+
+def _vocabulary_bytes(value: Any) -> int:
+    """Estimated bytes of a vocabulary: the suggestion buckets or a name dictionary."""
+    if isinstance(value, Vocabulary):
+        return value.nbytes()
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + strings_bytes(value)
+    return 0

@@ -138,6 +138,8 @@ class SearchResults:
     facets: Facets
     suggestion: str | None
     interpretation: Interpretation
+    #: True when the time limit cut some work short (``interpretation.notes`` say which)
+    partial: bool = False
 
     @property
     def pages(self) -> int:

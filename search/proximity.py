@@ -20,6 +20,7 @@ stemmed terms, which the index stores without positions.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import pairwise
@@ -50,10 +51,13 @@ def bonuses(
     searcher: Any,
     words: Sequence[str],
     scores: dict[int, float],
-) -> dict[int, float]:
+    deadline: float | None = None,
+) -> dict[int, float] | None:
     """``{docnum: bonus}`` for the best :data:`CANDIDATES` of ``scores``.
 
     ``words`` are the query's exact forms in query order (stop words left out).
+    None when ``deadline`` (a ``time.perf_counter`` value) passed before every
+    candidate was seen: bonuses for only some of them would reorder unfairly.
     """
     distinct = list(dict.fromkeys(words))
     if not distinct or not scores:
@@ -64,7 +68,9 @@ def bonuses(
     unit = sum(idf.values()) / len(idf)
     pairs = [(a, b) for a, b in pairwise(words) if a != b]
     out: dict[int, float] = {}
-    for d in top:
+    for n, d in enumerate(top):
+        if deadline is not None and not n & 7 and time.perf_counter() > deadline:
+            return None
         where: dict[str, list[int]] = {}
         for w, p in postings.items():
             i = bisect_left(p.docnums, d)

@@ -6,7 +6,8 @@ one posting at a time through four layers of Python objects (matcher, scorer,
 in the BM25F score of a term in a document is fixed for a generation: the
 term's idf, the field's average length, the document's field length and the
 posting weight. So each term is read once per generation into three arrays
-(docnums, weights, scores) as numpy arrays, kept in a bounded LRU cache, and a
+(docnums, weights, scores) as numpy arrays, kept in the generation's cache bounded
+in bytes (:class:`search.cache.ByteCache`), and a
 query becomes array operations over them (:mod:`search.evaluate`): the BM25 of
 a whole postings list is one array expression, not one Python call per posting.
 
@@ -24,8 +25,6 @@ segment are left out, as Whoosh's ``FilterMatcher`` does.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import log
@@ -36,15 +35,12 @@ import numpy.typing as npt
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-#: Postings kept in the per-generation cache (≈ 24 bytes each, values excluded).
-CACHE_POSTINGS: Final = 2_000_000
-#: Phrase results kept per generation (a phrase is a compound term: its matches are fixed).
-CACHE_PHRASES: Final = 512
-#: Document frequencies kept per generation.
-CACHE_FREQUENCIES: Final = 200_000
-#: A term with fewer postings than this is cheap to read again: counted as this many.
-_MIN_COST: Final = 16
+from search.cache import ByteCache, array_bytes, bytes_list_bytes
+
 _LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
+#: A cached doc frequency (a Python int) and a Postings object's own header.
+_INT_BYTES: Final = 32
+_OBJECT_BYTES: Final = 72
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -114,18 +110,15 @@ class Statistics:
     threads), so every method takes the caller's borrowed searcher.
     """
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, cache: ByteCache | None = None) -> None:
         self.doc_count = int(searcher.doc_count_all())
         weighting = searcher.weighting
         self.k1 = float(weighting.K1) if isinstance(weighting, BM25F) else 1.2
         self._b = weighting if isinstance(weighting, BM25F) else None
         self._avgfl: dict[str, float] = {}
         self._lengths: dict[str, Floats] = {}
-        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
-        self._cached = 0
-        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], tuple[Ints, Floats]] = OrderedDict()
-        self._df: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
+        #: postings, phrases and doc frequencies, bounded in bytes with the generation's rest
+        self.cache = cache if cache is not None else ByteCache()
 
     # -- per field --------------------------------------------------------------------
     def b(self, field: str) -> float:
@@ -149,6 +142,7 @@ class Statistics:
                 values.extend(_segment_lengths(sub.reader(), field))
             found = frozen(np.array(values, dtype=np.float64))
             self._lengths[field] = found
+            self.cache.pin(f"lengths:{field}", array_bytes(found))
         return found
 
     def idf(self, doc_frequency: float) -> float:
@@ -163,40 +157,22 @@ class Statistics:
     # -- per term ---------------------------------------------------------------------
     def postings(self, searcher: Any, field: str, text: str, values: bool = False) -> Postings:
         """The term's postings, from the cache or read once (with positions if ``values``)."""
-        key = (field, text)
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
+        key = ("postings", field, text)
+        found: Postings | None = self.cache.get(key)
         if found is not None and (found.values is not None or not values):
             return found
         found = self._read(searcher, field, text, values)
-        cost = max(len(found.docnums), _MIN_COST) * (3 if found.values is not None else 1)
-        with self._lock:
-            previous = self._cache.pop(key, None)
-            if previous is not None:
-                self._cached -= _cost(previous)
-            self._cache[key] = found
-            self._cached += cost
-            while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
-                _, old = self._cache.popitem(last=False)
-                self._cached -= _cost(old)
+        self.cache.put(key, found, postings_bytes(found))
         return found
 
     def phrase(self, field: str, words: tuple[str, ...]) -> tuple[Ints, Floats] | None:
         """A phrase's cached (docnums, scores) (read-only arrays), or None."""
-        with self._lock:
-            found = self._phrases.get((field, words))
-            if found is not None:
-                self._phrases.move_to_end((field, words))
+        found: tuple[Ints, Floats] | None = self.cache.get(("phrase", field, words))
         return found
 
     def keep_phrase(self, field: str, words: tuple[str, ...], found: tuple[Ints, Floats]) -> None:
         kept = (frozen(found[0].copy()), frozen(found[1].copy()))
-        with self._lock:
-            self._phrases[(field, words)] = kept
-            while len(self._phrases) > CACHE_PHRASES:
-                self._phrases.popitem(last=False)
+        self.cache.put(("phrase", field, words), kept, array_bytes(*kept))
 
     def doc_frequency(self, searcher: Any, field: str, text: str) -> int:
         """Whoosh's doc frequency (deleted documents included, as its idf counts them).
@@ -204,13 +180,11 @@ class Statistics:
         Cached: fixed for a generation, and a terms-file lookup each time costs more than
         scoring a short postings list (a PSQ term asks it of every translation).
         """
-        key = (field, text)
-        found = self._df.get(key)
+        key = ("df", field, text)
+        found: int | None = self.cache.get(key)
         if found is None:
             found = self._read_doc_frequency(searcher, field, text)
-            if len(self._df) >= CACHE_FREQUENCIES:
-                self._df.clear()  # a crude bound: refilled by the next queries
-            self._df[key] = found
+            self.cache.put(key, found, _INT_BYTES)
         return found
 
     def _read_doc_frequency(self, searcher: Any, field: str, text: str) -> int:
@@ -246,8 +220,13 @@ class Statistics:
         return Postings(frozen(ids), frozen(tf), frozen(scores), encoded)
 
 
-def _cost(postings: Postings) -> int:
-    return max(len(postings.docnums), _MIN_COST) * (3 if postings.values is not None else 1)
+def postings_bytes(postings: Postings) -> int:
+    """Estimated bytes of a postings entry: its three arrays and its encoded positions."""
+    return (
+        array_bytes(postings.docnums, postings.weights, postings.scores)
+        + bytes_list_bytes(postings.values)
+        + _OBJECT_BYTES
+    )
 
 
 def _segment_lengths(reader: Any, field: str) -> Iterable[int]:

@@ -11,6 +11,7 @@ once per index generation, in the background.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -34,6 +35,22 @@ class Vocabulary:
             for key in _keys(term, len(term)):
                 self._buckets[key].append(term)
         self.size = size
+
+    def nbytes(self) -> int:
+        """Estimated bytes (each term once, a reference per bucket, a list and key per bucket).
+
+        Why: the vocabulary lives as long as its generation and counts against the
+        generation's cache limit (:class:`search.cache.ByteCache` pins it).
+        """
+        seen: set[int] = set()
+        total = sys.getsizeof(self._buckets)
+        for key, terms in self._buckets.items():
+            total += sys.getsizeof(terms) + sys.getsizeof(key) + sys.getsizeof(key[2])
+            for term in terms:
+                if id(term) not in seen:
+                    seen.add(id(term))
+                    total += sys.getsizeof(term)
+        return total
 
     def candidates(self, word: str) -> list[tuple[int, str]]:
         """(distance, term) within 1 edit (≤ 5 letters) or 2 edits, nearest first."""

@@ -8,6 +8,7 @@ on a real Whoosh index built by ``index.build_index``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -43,6 +44,50 @@ Piratage <script>alert(1)</script> "><img src=x onerror=alert(1)> au port
 Une tentative de piratage du port a été signalée <script>alert(1)</script> par les autorités.
 Le message "><img src=x onerror=alert(1)> circulait sur les réseaux sociaux.
 """
+
+
+FR_PREFIXES = ("ba", "ki", "mu", "si", "vu", "ze")
+AR_PREFIXES = ("ال", "مس", "وا")
+
+
+def forms(prefix: str, letters: str, count: int) -> list[str]:
+    """``count`` distinct words starting with ``prefix`` (prefix + three letters)."""
+    return [
+        prefix + "".join(t) for t in itertools.islice(itertools.product(letters, repeat=3), count)
+    ]
+
+
+def worst_case_docs() -> list[dict[str, str]]:
+    """480 documents, each 40 words of the prefixes' forms (and a plain word in its title)."""
+    fr = [w for p in FR_PREFIXES for w in forms(p, "bcdfglmnprt", 300)]
+    ar = [w for p in AR_PREFIXES for w in forms(p, "بتجدرسعفقلمن", 300)]
+    docs = []
+    for n in range(240):
+        words = [fr[(n * 37 + k * 11) % len(fr)] for k in range(40)]
+        docs.append(
+            {"id": f"fr/{n}", "lang": "fr", "title": f"port {fr[n]}", "text": " ".join(words)}
+        )
+        words = [ar[(n * 37 + k * 11) % len(ar)] for k in range(40)]
+        docs.append(
+            {"id": f"ar/{n}", "lang": "ar", "title": f"ميناء {ar[n]}", "text": " ".join(words)}
+        )
+    return docs
+
+
+@pytest.fixture(scope="session")
+def worst_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Six French and three Arabic two-letter prefixes, each starting 300 words: the
+    worst case for prefix queries (tests/test_budget.py, test_cache.py, test_faults.py)."""
+    from index import build_index
+
+    root = tmp_path_factory.mktemp("worst")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    lines = (json.dumps(d, ensure_ascii=False) for d in worst_case_docs())
+    (corpus / "words.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    stats = build_index(corpus, root / "index")
+    assert stats.failed == 0, stats.problems
+    return corpus, root / "index"
 
 
 def _port_documents() -> list[dict[str, Any]]:

@@ -249,6 +249,11 @@ def test_openapi_schema_and_offline_docs_page(client: Any) -> None:
     assert {"/api/search", "/api/status", "/api/reindex", "/healthz"} <= set(paths)
     names = {p["name"] for p in paths["/api/search"]["get"]["parameters"]}
     assert {"q", "lang", "page", "size", "sort", "from", "to", "cross"} <= names
+    # the results' shape, partial included: a client learns the flag from the schema
+    ok = paths["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]
+    body = schema.json()["components"]["schemas"][ok["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert body["properties"]["partial"]["type"] == "boolean"
+    assert {"partial", "hits", "total", "interpretation"} <= set(body["required"])
     docs = client.get("/schema")
     assert docs.status_code == 200 and "/api/search" in docs.text
     # offline: no script at all, no asset from another host

@@ -142,6 +142,7 @@ def test_the_cap_cuts_and_says_so(small_app: Any, fmt: str) -> None:
         "3",
         "3",
     )
+    assert headers["fihris-partial"] == "false"  # the cap, not the clock
 
 
 @pytest.mark.parametrize("ui", ["fr", "ar"])

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ARTIFACTS, ROOT, free_port
+from conftest import AR_PREFIXES, ARTIFACTS, FR_PREFIXES, ROOT, free_port
 
 from index import IndexStore, build_index, update_index
 from index.loaders import CorpusReader
@@ -121,7 +121,9 @@ class Counter:
 
 
 @contextlib.contextmanager
-def serve(index_dir: Path, corpus_dir: Path, log: Path, *extra: str) -> Iterator[str]:
+def serve(
+    index_dir: Path, corpus_dir: Path, log: Path, *extra: str, queue_wait: str = "60s"
+) -> Iterator[str]:
     """``fihris serve`` in its own process on a free loopback port; stopped on exit.
 
     Its output goes to ``log`` (a file, not a pipe: a pipe nobody reads fills up
@@ -132,7 +134,7 @@ def serve(index_dir: Path, corpus_dir: Path, log: Path, *extra: str) -> Iterator
     # what is measured here is re-indexing under searches, not load shedding: the
     # requests of the 4 clients queue for their turn (web/gate.py) instead of being
     # turned away after 2 s on a loaded 2-core machine
-    env["FIHRIS_QUEUE_WAIT"] = "60s"
+    env["FIHRIS_QUEUE_WAIT"] = queue_wait
     env["FIHRIS_ENCODER"] = "off"  # words only: no background embedding under load
     output = log.open("w")
     paths = ["--index", str(index_dir), "--corpus", str(corpus_dir)]
@@ -508,3 +510,78 @@ def test_kill_9_of_the_server_mid_update_leaves_a_whole_index(tmp_path: Path) ->
     stats = update_index(corpus, index_dir)  # the next run does the work
     assert stats.added == 4000 and stats.documents == 4050
     assert not list(index_dir.glob("*.partial"))
+
+
+# -- concurrent worst-case queries ---------------------------------------------------------
+def worst_queries(n: int) -> list[str]:
+    """The issue's worst prefix queries, and variants (three-letter prefixes) that no
+    cache has seen yet, in turn."""
+    letters = "bcdfglmnprt"
+    fresh_fr = " OR ".join(f"{p}{letters[n % len(letters)]}*" for p in FR_PREFIXES)
+    fresh_ar = " OR ".join(f"{p}{'بتجدرسعفقلمن'[n % 12]}*" for p in AR_PREFIXES)
+    worst_fr = " OR ".join(f"{p}*" for p in FR_PREFIXES)
+    worst_ar = " OR ".join(f"{p}*" for p in AR_PREFIXES)
+    return [worst_fr, fresh_fr, worst_ar, fresh_ar]
+
+
+def test_concurrent_worst_case_queries_get_answers_or_busy_never_an_error(
+    tmp_path: Path,
+    worst_index: tuple[Path, Path],
+) -> None:
+    """4 clients send the worst prefix queries at once for a few seconds (the real
+    ``fihris serve``, its default gate and time limit): every answer is a 200 (maybe
+    partial) or a 503 "busy" with Retry-After; a normal query still answers during
+    the load and after it."""
+    corpus, index = worst_index
+    stop = threading.Event()
+    statuses: list[tuple[int, str]] = []
+    normal: list[int] = []
+    problems: list[str] = []
+    lock = threading.Lock()
+
+    def worst_client(base: str, seed: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            n = seed
+            while not stop.is_set():
+                n += 1
+                q = worst_queries(n)[n % 4]
+                response = http.get("/api/search", params={"q": q})
+                retry = response.headers.get("retry-after", "")
+                with lock:
+                    statuses.append((response.status_code, retry))
+                    ok = response.status_code == 200 and isinstance(
+                        response.json().get("partial"), bool
+                    )
+                    busy = (
+                        response.status_code == 503 and response.json()["error"]["code"] == "busy"
+                    )
+                    if not (ok or busy):  # a thread's assert would only be a warning
+                        problems.append(f"{q}: {response.status_code} {response.text[:200]}")
+
+    with serve(index, corpus, tmp_path / "serve.log", queue_wait="2s") as base:
+        clients = [threading.Thread(target=worst_client, args=(base, k)) for k in range(4)]
+        for thread in clients:
+            thread.start()
+        with httpx.Client(base_url=base, timeout=30) as http:
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline:
+                normal.append(http.get("/api/search", params={"q": "port"}).status_code)
+                time.sleep(0.1)
+            stop.set()
+            for thread in clients:
+                thread.join(60)
+            after = http.get("/api/search", params={"q": "port"})
+            health = http.get("/healthz")
+    assert statuses, "the worst-case clients sent nothing"
+    assert not problems, problems
+    codes = {code for code, _ in statuses}
+    assert codes <= {200, 503}, statuses
+    assert all(retry for code, retry in statuses if code == 503)
+    assert 200 in codes
+    assert 200 in normal and set(normal) <= {200, 503}, normal
+    assert after.status_code == 200 and after.json()["total"] > 0
+    assert health.status_code == 200
+    print(
+        f"worst-case: {len(statuses)} answers, {sum(c == 503 for c, _ in statuses)} busy;"
+        f" normal: {normal.count(200)}/{len(normal)} answered"
+    )

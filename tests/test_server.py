@@ -190,6 +190,17 @@ def test_settings_from_environment_and_overrides() -> None:
         ("FIHRIS_KEEP_ALIVE", "-1", "30s"),
         ("FIHRIS_MAX_DOCUMENT_CHARS", "10", "1000"),  # pieces too small to read
         ("FIHRIS_MAX_HEADER_SIZE", "16k", "whole number"),
+        # the search time limit: the syntax, and the range 10 ms to 60 s, always named
+        ("FIHRIS_TIME_LIMIT", "soon", "from 0.01 s to 60 s"),
+        ("FIHRIS_TIME_LIMIT", "0", "from 0.01 s to 60 s"),  # no search could finish
+        ("FIHRIS_TIME_LIMIT", "0.001s", "from 0.01 s to 60 s"),
+        ("FIHRIS_TIME_LIMIT", "2h", "from 0.01 s to 60 s"),  # a unit mistaken for seconds
+        ("FIHRIS_TIME_LIMIT", "-1", "30s"),  # a sign is not part of the syntax
+        # the caches' byte bound: the syntax, and the range 1M to 64G
+        ("FIHRIS_CACHE_BYTES", "lots", "16M, 512KiB"),
+        ("FIHRIS_CACHE_BYTES", "512K", "from 1048576 bytes (1M) to 68719476736 bytes (64G)"),
+        ("FIHRIS_CACHE_BYTES", "100G", "(64G)"),
+        ("FIHRIS_CACHE_BYTES", "-5M", "16M"),
     ],
 )
 def test_a_bad_environment_value_is_named_with_what_is_accepted(
@@ -209,14 +220,18 @@ def test_the_limits_come_from_the_environment() -> None:
         "FIHRIS_KEEP_ALIVE": "2",
         "FIHRIS_MAX_DOCUMENT_CHARS": "50000",
         "FIHRIS_MAX_HEADER_SIZE": "8192",
+        "FIHRIS_TIME_LIMIT": "0.5s",
+        "FIHRIS_CACHE_BYTES": "64MiB",
     }
     settings = Settings.from_env(env)
+    assert (settings.time_limit, settings.cache_bytes) == (0.5, 64 << 20)
     assert (settings.max_concurrent, settings.queue_wait) == (3, 0.5)
     assert (settings.header_timeout, settings.keep_alive) == (20.0, 2.0)
     assert (settings.max_document_chars, settings.max_header_size) == (50000, 8192)
     defaults = Settings.from_env({})
     assert defaults.max_concurrent >= 1 and defaults.queue_wait == 2.0
     assert defaults.max_document_chars == 200_000 and defaults.max_header_size == 16 * 1024
+    assert (defaults.time_limit, defaults.cache_bytes) == (2.0, 256 << 20)
 
 
 def test_unknown_override_is_a_programming_error() -> None:

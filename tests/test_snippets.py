@@ -196,3 +196,19 @@ def test_sentences_found_near_matches_are_the_full_scans(
     matches = [(t.start, t.end, t.exact) for t in chosen]
     found = list(_sentence_groups(text, matches, look_back))
     assert found == sentence_groups_by_full_scan(text, matches)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_and_highlighter())
+def test_one_pass_scan_for_many_chunks_marks_the_same(case: tuple[str, Highlighter]) -> None:
+    """Past ``_FIND_MOST`` marked chunks (a prefix query's hundreds of forms) the chunks
+    are located in one pass over the text instead of one ``find`` each: same marks."""
+    from search import marks as marks_module
+
+    text, marks = case
+    saved = marks_module._FIND_MOST
+    marks_module._FIND_MOST = 0  # every scan takes the one-pass path
+    try:
+        assert marks.matches(text) == matches_by_tokens(marks, text)
+    finally:
+        marks_module._FIND_MOST = saved

@@ -8,6 +8,7 @@ engine, serialise with ``search.serialize`` (the same JSON as ``fihris search
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, KwargDefinition, QueryParameter
 
 from index.errors import IndexStoreError
 from search.serialize import document_to_dict, results_to_dict
@@ -123,6 +124,37 @@ Offset = Annotated[
     ),
 ]
 
+
+@dataclass(frozen=True)
+class SearchBody:
+    """A page of results (:func:`search.serialize.results_to_dict`), as the schema shows it.
+
+    ``partial`` is true when the time limit (FIHRIS_TIME_LIMIT) cut a stage of the
+    search short; one note in ``interpretation.notes`` per cut stage says what.
+    """
+
+    query: Annotated[dict[str, Any], KwargDefinition(description="the request, echoed")]
+    total: Annotated[int, KwargDefinition(description="documents found")]
+    page: int
+    size: int
+    pages: int
+    took_ms: float
+    hits: list[dict[str, Any]]
+    facets: dict[str, Any]
+    suggestion: str | None
+    interpretation: Annotated[
+        dict[str, Any],
+        KwargDefinition(description="how the query was read; notes say what was left out"),
+    ]
+    partial: Annotated[
+        bool,
+        KwargDefinition(
+            description="true when the time limit (FIHRIS_TIME_LIMIT) cut a stage short "
+            "(expansion, evaluation, facets, snippets…): interpretation.notes name it"
+        ),
+    ]
+
+
 ERRORS = {
     400: ResponseSpec(ErrorBody, description="a parameter or the query is invalid"),
     404: ResponseSpec(ErrorBody, description="no such document"),
@@ -166,7 +198,7 @@ def raw_params(
     "/api/search",
     summary="Search the archive",
     sync_to_thread=True,
-    responses=ERRORS,
+    responses={200: ResponseSpec(SearchBody, description="the results"), **ERRORS},
     tags=["search"],
     opt={COST: "search"},
 )

@@ -73,7 +73,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
 
         # the server completes a generation's vectors in the background (both cores)
         engine = SearchEngine(
-            settings.index_dir, encoder=load_encoder(settings.encoder), embed=True
+            settings.index_dir,
+            time_limit=settings.time_limit,
+            cache_bytes=settings.cache_bytes,
+            encoder=load_encoder(settings.encoder),
+            embed=True,
         )
     reindexer = Reindexer(
         settings.corpus_dir,

@@ -222,7 +222,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     from index.encoder import load_encoder
 
     engine = SearchEngine(
-        settings.index_dir, encoder=load_encoder(settings.encoder), wait_for_vectors=True
+        settings.index_dir,
+        time_limit=settings.time_limit,
+        cache_bytes=settings.cache_bytes,
+        encoder=load_encoder(settings.encoder),
+        wait_for_vectors=True,
     )
     try:
         results = engine.search(request)
@@ -237,6 +241,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         f" — interpreted as: {results.interpretation.query}"
     )
     interp = results.interpretation
+    if results.partial:
+        print(
+            f"  partial: the search was stopped by its time limit ({settings.time_limit:g} s,"
+            " FIHRIS_TIME_LIMIT); the notes below say what was left out"
+        )
     if interp.match != "all" and (interp.required or len(interp.optional) > 1):
         print(
             f"  required: {', '.join(interp.required) or 'none'}"

@@ -131,6 +131,8 @@ def export_headers(results: SearchResults, fmt: str, cap: int) -> dict[str, str]
         "Fihris-Total": str(results.total),
         "Fihris-Rows": str(len(results.hits)),
         "Fihris-Cap": str(cap),
+        # the time limit cut the search short (FIHRIS_TIME_LIMIT): fewer rows than match
+        "Fihris-Partial": "true" if results.partial else "false",
         "Cache-Control": "no-store",
     }
 
@@ -172,7 +174,8 @@ def api_export(
     starts with ``= + - @`` is prefixed with ``'``; in JSON Lines ``translations`` is a
     list. At most FIHRIS_EXPORT_MAX_ROWS rows (10,000 by default): the headers
     ``Fihris-Total`` (matching dispatches), ``Fihris-Rows`` (rows sent) and
-    ``Fihris-Cap`` say when the cap cut the export.
+    ``Fihris-Cap`` say when the cap cut the export; ``Fihris-Partial: true`` when the
+    time limit (FIHRIS_TIME_LIMIT) cut the search short.
     """
     chosen = parse_format(fmt)
     raw = raw_params(q, lang, None, None, sort, date_from, date_to, cross, exclude, match)

@@ -45,13 +45,26 @@ class _Waiter:
 
 @dataclass(eq=False)
 class CostGate:
-    """At most ``limit`` holders at once; others wait up to ``wait`` seconds, in order."""
+    """At most ``limit`` holders at once; others wait up to ``wait`` seconds, in order.
+
+    Heavy requests (prefix searches, ``word*``: hundreds of terms to read, score
+    and mark) hold at most :attr:`heavy_limit` slots, ``limit - 1`` (at least
+    one), and a freed slot goes to a waiting normal request before a heavy one: four
+    clients sending worst-case prefix queries can then never take every slot, and
+    a normal search waits for none of them (README, "Bounded cost").
+    """
 
     limit: int
     wait: float
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _running: int = 0
+    _heavy_running: int = 0
     _waiters: deque[_Waiter] = field(default_factory=deque, repr=False)
+    _heavy_waiters: deque[_Waiter] = field(default_factory=deque, repr=False)
+
+    @property
+    def heavy_limit(self) -> int:
+        return max(1, self.limit - 1)
 
     @property
     def running(self) -> int:
@@ -59,47 +72,65 @@ class CostGate:
 
     @property
     def waiting(self) -> int:
-        return len(self._waiters)
+        return len(self._waiters) + len(self._heavy_waiters)
 
-    async def acquire(self) -> bool:
+    def _free_for(self, heavy: bool) -> bool:
+        if self._running >= self.limit or self._waiters:
+            return False
+        return not heavy or (self._heavy_running < self.heavy_limit and not self._heavy_waiters)
+
+    async def acquire(self, heavy: bool = False) -> bool:
         """Take a slot, waiting up to ``wait`` seconds; ``False`` if none came free."""
         loop = asyncio.get_running_loop()
+        queue = self._heavy_waiters if heavy else self._waiters
         with self._lock:
-            if self._running < self.limit and not self._waiters:
+            if self._free_for(heavy):
                 self._running += 1
+                self._heavy_running += heavy
                 return True
             waiter = _Waiter(loop, loop.create_future())
-            self._waiters.append(waiter)
+            queue.append(waiter)
         try:
             await asyncio.wait_for(asyncio.shield(waiter.future), self.wait)
         except TimeoutError:
             with self._lock:
                 if not waiter.granted:
-                    self._waiters.remove(waiter)
+                    queue.remove(waiter)
                     return False
             # handed a slot just as the wait ended: it is ours
         except asyncio.CancelledError:  # the request was cancelled while waiting
             with self._lock:
                 granted = waiter.granted
                 if not granted:
-                    self._waiters.remove(waiter)
+                    queue.remove(waiter)
             if granted:
-                self.release()
+                self.release(heavy)
             raise
         return True
 
-    def release(self) -> None:
-        """Give a slot back: to the first waiter whose loop still runs, else to the pool."""
+    def release(self, heavy: bool = False) -> None:
+        """Give a slot back: to the first normal waiter whose loop still runs, else to
+        the first heavy one if a heavy slot is free, else to the pool."""
         with self._lock:
-            while self._waiters:
-                waiter = self._waiters.popleft()
-                try:
-                    waiter.loop.call_soon_threadsafe(_wake, waiter.future)
-                except RuntimeError:  # its event loop is closed: nobody is waiting there
-                    continue
-                waiter.granted = True
+            self._heavy_running -= heavy
+            if self._hand_over(self._waiters):
+                return
+            if self._heavy_running < self.heavy_limit and self._hand_over(self._heavy_waiters):
+                self._heavy_running += 1
                 return
             self._running -= 1
+
+    @staticmethod
+    def _hand_over(queue: deque[_Waiter]) -> bool:
+        while queue:
+            waiter = queue.popleft()
+            try:
+                waiter.loop.call_soon_threadsafe(_wake, waiter.future)
+            except RuntimeError:  # its event loop is closed: nobody is waiting there
+                continue
+            waiter.granted = True
+            return True
+        return False
 
     def retry_after(self) -> int:
         """Seconds a refused client should wait (the header wants a whole number)."""
@@ -111,18 +142,22 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _has_query(scope: Scope) -> bool:
+def _query(scope: Scope) -> str:
     query = scope.get("query_string") or b""
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    return any(name == "q" and value.strip() for name, value in pairs)
+    return " ".join(value for name, value in pairs if name == "q").strip()
 
 
 def cost_of(scope: Scope) -> str | None:
-    """What kind of expensive request this is, or ``None`` for a cheap one."""
+    """What kind of expensive request this is (``"search"``, ``"prefix search"``,
+    ``"document"``), or ``None`` for a cheap one."""
     handler: Any = scope.get("route_handler")
     kind = handler.opt.get(COST) if handler is not None else None
-    if kind == "search" and not _has_query(scope):
-        return None  # the search page or API without a query: the index summary only
+    if kind == "search":
+        q = _query(scope)
+        if not q:
+            return None  # the search page or API without a query: the index summary only
+        return "prefix search" if "*" in q else kind
     return kind if isinstance(kind, str) else None
 
 
@@ -135,19 +170,24 @@ def gate_middleware(gate: CostGate) -> Any:
             if kind is None:
                 await app(scope, receive, send)
                 return
-            if not await gate.acquire():
+            heavy = kind == "prefix search"
+            if not await gate.acquire(heavy):
+                running = (
+                    f"prefix searches (word*) run {gate.heavy_limit} at a time"
+                    if heavy
+                    else f"{gate.limit} searches or document renders are running"
+                )
                 raise ApiError(
                     503,
                     "busy",
-                    f"the server is busy: {gate.limit} searches or document renders are "
-                    f"running and none finished within {gate.wait:g} s; "
-                    f"retry in {gate.retry_after()} s",
+                    f"the server is busy: {running} and none finished within "
+                    f"{gate.wait:g} s; retry in {gate.retry_after()} s",
                     headers={"Retry-After": str(gate.retry_after())},
                 )
             try:
                 await app(scope, receive, send)
             finally:
-                gate.release()
+                gate.release(heavy)
 
         return handle
 

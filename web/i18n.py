@@ -95,6 +95,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "Une erreur est survenue",
         "home": "Accueil",
         "took": "ms",
+        "partial": "Recherche interrompue par sa limite de temps : résultats partiels "
+        "(voir les remarques).",
         "timeline": "Chronologie",
         "timeline_month": "mois",
         "timeline_year": "année",
@@ -183,6 +185,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "error_title": "حدث خطأ",
         "home": "الرئيسية",
         "took": "ملّي ثانية",
+        "partial": "توقّف البحث عند حدّه الزمني: النتائج جزئية (انظر الملاحظات).",
         "timeline": "التسلسل الزمني",
         "timeline_month": "الشهر",
         "timeline_year": "السنة",

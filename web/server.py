@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, ClassVar
+import sys
+from typing import Any, ClassVar, Final
 
 import h11
 import uvicorn
@@ -141,6 +142,16 @@ def uvicorn_config(app: Any, settings: Settings, log_level: str = "info") -> uvi
     )
 
 
+#: Seconds a thread holds the GIL while another waits for it (CPython's default: 5 ms).
+#: A normal search gives the GIL up at every file read and numpy call and must then
+#: win it back from a long prefix search running beside it, waiting up to the whole
+#: interval each time (the "convoy effect"): at 1 ms, normal searches beside four
+#: clients of worst-case prefix queries kept their p95 closer to idle (README,
+#: "Bounded cost").
+SWITCH_INTERVAL_S: Final = 0.001
+
+
 def serve(app: Any, settings: Settings, log_level: str = "info") -> None:
     """Run the app until interrupted (what ``fihris serve`` does)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.Server(uvicorn_config(app, settings, log_level)).run()

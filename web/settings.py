@@ -16,6 +16,8 @@ from typing import Any, Final
 
 from index.errors import FihrisError
 from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES
+from search.budget import DEFAULT_TIME_LIMIT_S
+from search.cache import DEFAULT_CACHE_BYTES
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 UI_LANGS: Final = ("fr", "ar")
@@ -85,6 +87,45 @@ def parse_document_bytes(text: str) -> int:
     if value < MIN_DOCUMENT_BYTES:
         raise ValueError(f"invalid size {text!r}: at least {MIN_DOCUMENT_BYTES} bytes (1K)")
     return value
+
+
+#: The accepted range of FIHRIS_CACHE_BYTES: below 1 MiB the caches could not hold one
+#: query's postings; above 64 GiB is a typo (a unit forgotten or doubled).
+MIN_CACHE_BYTES: Final = 1 << 20
+MAX_CACHE_BYTES: Final = 64 << 30
+
+
+def parse_cache_bytes(text: str) -> int:
+    """The bound of a generation's caches: ``256M``, ``1G``, ``64MiB`` or bytes (1M–64G)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"invalid size {text!r}: {SIZE_SYNTAX}")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[(match.group(2) or "").lower()]
+    value = int(float(match.group(1)) * scale)
+    if not MIN_CACHE_BYTES <= value <= MAX_CACHE_BYTES:
+        raise ValueError(
+            f"invalid size {text!r}: accepted from {MIN_CACHE_BYTES} bytes (1M) "
+            f"to {MAX_CACHE_BYTES} bytes (64G)"
+        )
+    return value
+
+
+#: The accepted range of FIHRIS_TIME_LIMIT, in seconds: below 10 ms no search could
+#: finish its first stage; above a minute a client (and the gate's queue) gave up long ago.
+MIN_TIME_LIMIT_S: Final = 0.01
+MAX_TIME_LIMIT_S: Final = 60.0
+
+
+def parse_time_limit(text: str) -> float:
+    """Seconds one search may take, every stage included: ``2s``, ``0.5``, ``1m`` (10 ms–60 s)."""
+    accepted = f"accepted from {MIN_TIME_LIMIT_S:g} s to {MAX_TIME_LIMIT_S:g} s, e.g. 2s or 0.5s"
+    try:
+        seconds = _seconds(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {accepted}") from None
+    if not MIN_TIME_LIMIT_S <= seconds <= MAX_TIME_LIMIT_S:
+        raise ValueError(accepted)
+    return seconds
 
 
 def _seconds(text: str) -> float:
@@ -168,6 +209,11 @@ class Settings:
     max_document_chars: int = 200_000
     #: the sentence encoder of the semantic layer (index/encoder.py); off: lexical only
     encoder: bool = True
+    # seconds one search may take, every stage included; past it the rest degrades
+    # (snippets left out, no suggestion…) and the results say so (partial: true)
+    time_limit: float = DEFAULT_TIME_LIMIT_S
+    # bytes of each index generation's caches (postings, phrases, prefixes, vocabularies)
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     #: rows of one export (GET /api/export); a search matching more is cut, and the
     #: response says so (headers, and the page next to the download links)
     export_max_rows: int = 10_000
@@ -196,6 +242,8 @@ class Settings:
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
             "encoder": ("FIHRIS_ENCODER", _switch),
+            "time_limit": ("FIHRIS_TIME_LIMIT", parse_time_limit),
+            "cache_bytes": ("FIHRIS_CACHE_BYTES", parse_cache_bytes),
             "export_max_rows": ("FIHRIS_EXPORT_MAX_ROWS", _positive_int),
         }
         values: dict[str, Any] = {}
