@@ -49,6 +49,10 @@
 
     function options() { return listbox.querySelectorAll("[role=option]"); }
     function close() {
+      // a keystroke's request still on its way must not reopen a list the user closed
+      clearTimeout(timer);
+      if (pending && pending.abort) { pending.abort(); }
+      pending = null;
       listbox.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
