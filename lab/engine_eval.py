@@ -35,7 +35,9 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from index import Token, build_index, tokenize
+from index import IndexStore, Token, build_index, tokenize
+from index.embedding import embed_generation
+from index.encoder import load_encoder
 from search.crosslang import CrossWord, TranslatorAdapter
 from search.engine import SearchEngine
 from search.linking import (
@@ -83,6 +85,7 @@ class EngineRetriever:
         query_mode: str = "or",
         *,
         name_langs: Collection[str] = ("fr", "ar"),
+        semantic: bool = False,
     ) -> None:
         """Index ``docs`` (``id``, ``lang``, ``body``) and open the engine over them.
 
@@ -115,7 +118,15 @@ class EngineRetriever:
                     key = name_form(doc.lang, tok.term, tok.exact)
                     table[key] = table.get(key, 0) + 1
         cross = _FixedVocabulary(TranslatorAdapter(self._translator), vocabulary)
-        self.engine = SearchEngine(root / "index", cross_language=cross)
+        # the semantic layer: embedded here (both cores) when asked and the encoder is there
+        encoder = load_encoder() if semantic else None
+        self.embedded = 0
+        if encoder is not None:
+            gen_dir = IndexStore(root / "index").current_dir()
+            self.embedded = embed_generation(gen_dir, encoder).documents
+        self.engine = SearchEngine(
+            root / "index", cross_language=cross, encoder=encoder, wait_for_vectors=True
+        )
 
     def query_text(self, text: str, query_lang: str) -> str:
         """The sentence as the engine should read it (see the module doc)."""

@@ -10,10 +10,16 @@ only settings are the ones the protocol needs: ``lang`` = the target language,
 Cross-language search stays on, as by default. Each query runs once per row:
 
 - ``strict``  — ``match="all"``: every word required (the conjunction the
-  engine applied to every query before best-match semantics);
+  engine applied to every query before best-match semantics), words only;
 - ``bm25-or`` — ``match="any"``: plain BM25F with the words joined by OR, over
-  the same analysis;
-- ``default`` — no ``match`` argument: whatever the product does by default.
+  the same analysis, words only;
+- ``default`` — no ``match`` argument: whatever the product does by default
+  (``hybrid`` when the sentence encoder is installed and the set embedded);
+- ``lexical``, ``semantic``, ``hybrid`` — ``mode=`` each way of ranking
+  (:mod:`search.dense`): words only, meaning only, the two fused. A set of at
+  most :data:`SEMANTIC_MAX_DOCS` documents is embedded for them (FLORES, TICO;
+  SaudiNewsNet with ``--limit``); a larger one, or no encoder, runs them as
+  words only, and the report's ``embedded`` says how many documents had vectors.
 
 The engine runs over a throw-away index of the set's documents, built by the
 project's own :func:`index.build_index` (:class:`lab.engine_eval.EngineRetriever`,
@@ -51,10 +57,15 @@ from search.translate.lexicon import Lexicon
 
 #: Row name → the SearchRequest arguments that make it (the default row adds none).
 ROWS: Final[Mapping[str, Mapping[str, Any]]] = {
-    "strict": {"match": "all"},
-    "bm25-or": {"match": "any"},
+    "strict": {"match": "all", "mode": "lexical"},
+    "bm25-or": {"match": "any", "mode": "lexical"},
     "default": {},
+    "lexical": {"mode": "lexical"},
+    "semantic": {"mode": "semantic"},
+    "hybrid": {"mode": "hybrid"},
 }
+#: Sets up to this size get their passage vectors (30,100 articles would take an hour).
+SEMANTIC_MAX_DOCS: Final = 5000
 HALVES: Final = ("tune", "test")
 CUTOFF: Final = MAX_SIZE
 STOPPED: Final = "the search was stopped"  # the engine's note when its time limit is hit
@@ -154,7 +165,13 @@ def evaluate_set(
     if search is None:
         # names are matched in a target language only when queries come from the other one
         targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
-        retriever = EngineRetriever(known.docs, lexicon, "and", name_langs=targets)
+        retriever = EngineRetriever(
+            known.docs,
+            lexicon,
+            "and",
+            name_langs=targets,
+            semantic=len(known.docs) <= SEMANTIC_MAX_DOCS,
+        )
         search = engine_search(retriever)
     indexed = time.perf_counter()
     try:
@@ -164,6 +181,7 @@ def evaluate_set(
             retriever.close()
     report: dict[str, Any] = {
         "documents": len(known.docs),
+        "embedded": retriever.embedded if retriever is not None else 0,
         "lexicon": f"built without {known.lexicon_excludes}"
         if known.lexicon_excludes
         else "committed",
@@ -212,12 +230,14 @@ def format_table(report: Mapping[str, Any]) -> str:
     """A readable table: one line per set, direction, row and half."""
     lines = [
         f"Known-item ranking, queries as typed (rank cutoff {report['cutoff']}; "
-        f"rows: strict = match all, bm25-or = match any, default = no match argument)",
+        f"rows: strict = match all, bm25-or = match any, default = no match argument; "
+        f"lexical, semantic, hybrid = mode)",
     ]
     for name, res in report["sets"].items():
         secs = res["seconds"]
         lines.append(
-            f"\n{name}: {res['documents']} documents, lexicon {res['lexicon']} "
+            f"\n{name}: {res['documents']} documents ({res.get('embedded', 0)} with vectors), "
+            f"lexicon {res['lexicon']} "
             f"(index {secs['index']}s, search {secs['search']}s)"
         )
         lines.append(

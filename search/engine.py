@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,6 +23,7 @@ import numpy as np
 from whoosh import query as wq
 
 from index import IndexStore, IndexStoreError, Manifest, Token
+from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
@@ -30,6 +32,7 @@ from search.cache import DEFAULT_CACHE_BYTES
 from search.compile import Compiled, compile_query
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
+from search.dense import DenseIndex, DenseLayer, fuse, passage_fragment, top_by_meaning
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
@@ -39,9 +42,11 @@ from search.links import links_for, related_of, translations_of
 from search.models import (
     DocumentView,
     Facets,
+    Fragment,
     Hit,
     Interpretation,
     Match,
+    Mode,
     RelatedDoc,
     SearchRequest,
     SearchResults,
@@ -51,10 +56,15 @@ from search.pieces import piece_bounds
 from search.query import analysed_terms, highlighter, parse
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
+from search.syntax import Not
 
 #: Seconds a whole search may take: expansion, translation, evaluation, proximity,
 #: facets, snippets and the suggestion share it (:class:`search.budget.Budget`).
 TIME_LIMIT_S: Final = DEFAULT_TIME_LIMIT_S
+
+
+#: ``encoder=`` default of :class:`SearchEngine`: the installed sentence encoder, if any.
+AUTO: Final = "auto"
 
 
 class SearchEngine:
@@ -70,14 +80,26 @@ class SearchEngine:
         index_dir: Path,
         *,
         cross_language: CrossLanguage | None = None,
+        encoder: Encoder | str | None = AUTO,
+        embed: bool = False,
+        wait_for_vectors: bool = False,
         time_limit: float | None = None,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
+        """``encoder``: the sentence encoder (default: the installed one; ``None``: words only).
+
+        ``embed``: embed the documents a generation's vectors lack, in the background
+        (the server). ``wait_for_vectors``: load a generation's vectors before its first
+        search instead of in the background (the CLI, evaluations).
+        """
         self.index_dir = Path(index_dir)
         self.time_limit = time_limit
         self.cache_bytes = cache_bytes
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
+        self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
+        self._embed = embed
+        self._wait_vectors = wait_for_vectors
         self._lock = threading.Lock()
         self._gen: Generation | None = None
         self._stamp: tuple[int, int, int] | None = None
@@ -137,9 +159,10 @@ class SearchEngine:
     def warm(self) -> None:
         """Start loading, in the background, what the first queries would wait for.
 
-        The lexicon (about a second) and the current generation's name
-        vocabularies (built from the index's terms). Without an index yet, only
-        the lexicon: the vocabularies come with the first generation.
+        The lexicon (about a second), the current generation's name
+        vocabularies (built from the index's terms) and its passage vectors.
+        Without an index yet, only the lexicon: the rest comes with the first
+        generation.
         """
         prepare = getattr(self.cross, "prepare", None)
         if prepare is not None:
@@ -150,6 +173,7 @@ class SearchEngine:
             return
         for kind in ("fr", "ar", "complete"):
             gen.vocabulary(kind)
+        self._dense(gen)  # load the vectors; the server also embeds what they lack
         links = links_for(gen.index)
         if links is not None:
             links.start()  # read from the generation (written at build time), or computed
@@ -240,6 +264,12 @@ class SearchEngine:
                     at = np.searchsorted(found[0], np.fromiter(extra, dtype=np.int64))
                     scores[at] += np.fromiter(extra.values(), dtype=np.float64)
                     found = (found[0], scores)
+            mode, dense, meaning, more = self._meaning(
+                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out
+            )
+            notes += more
+            if dense is not None:
+                found = dense
             matches = fc.Matches(found[0], found[1], evaluator.timed_out)
             if matches.timed_out:
                 budget.cut("evaluation")
@@ -253,7 +283,9 @@ class SearchEngine:
                 else fc.facets(matches, kept, gen.lang_codes, gen.year_codes, gen.months)
             )
             scores = matches.scores
-            cross_active = bool(translations) and (allowed is None or len(allowed) > 1)
+            cross_active = (
+                dense is None and bool(translations) and (allowed is None or len(allowed) > 1)
+            )
             if cross_active:
                 scores = fc.normalise_per_lang(matches, kept, gen.lang_codes, _query_lang(parsed))
             first = (request.page - 1) * request.size
@@ -269,6 +301,7 @@ class SearchEngine:
                     translated,
                     request.snippets,
                     budget,
+                    meaning,
                 )
                 for i in ranked[first:]
             )
@@ -284,6 +317,7 @@ class SearchEngine:
             filters=filters_shown(parsed, request),
             translations=tuple(translations),
             notes=tuple(dict.fromkeys([*parsed.notes, *notes, *budget.notes()])),
+            mode=mode,
         )
         return SearchResults(
             request=request,
@@ -297,6 +331,68 @@ class SearchEngine:
             interpretation=interpretation,
             partial=budget.partial,
         )
+
+    def _meaning(
+        self,
+        gen: Generation,
+        parsed: Any,
+        request: SearchRequest,
+        compiled: Compiled,
+        found: Scores,
+        allowed: set[str] | None,
+        keep: Any,
+        timed_out: bool,
+    ) -> tuple[Mode, Scores | None, Meaning | None, list[str]]:
+        """The mode used, and the fused (or dense) ranking with the closest passages.
+
+        Every filter stays exact: documents by meaning are taken among the
+        allowed languages and pass the column filter (dates, sources); when the
+        query requires or excludes anything (``+word``, ``AND``, ``-word``, a
+        phrase search, ``match=all``), only among the documents the words found.
+        """
+        asked: Mode = request.mode or ("hybrid" if self.encoder is not None else "lexical")
+        if asked == "lexical":
+            return "lexical", None, None, []
+        if self.encoder is None:
+            return "lexical", None, None, [f"mode={asked}: no sentence encoder, words only"]
+        if request.sort != "relevance" and asked == "hybrid":
+            return "lexical", None, None, []  # sorted by date: the words decide what is shown
+        index = self._dense(gen)
+        if index is None or not index.documents:
+            note = f"mode={asked}: the semantic layer is not ready yet, words only"
+            return "lexical", None, None, [note]
+        words = " ".join(w.text for w in parsed.words()) or request.q
+        vector = self.encoder.encode([words])[0]
+        mask = None
+        if allowed is not None:
+            mask = gen.lang_codes.among(index.unique, allowed)
+        constrained = _constrained(parsed, request, compiled) or timed_out
+        if constrained:
+            inside = np.isin(index.unique, found[0])
+            mask = inside if mask is None else mask & inside
+        docs, sims = top_by_meaning(index, vector, mask, None if constrained else keep)
+        meaning = Meaning(index, vector, frozenset(np.setdiff1d(docs, found[0]).tolist()))
+        notes = []
+        if index.documents < len(gen.fingerprints):
+            notes.append(
+                f"the semantic layer covers {index.documents:,} of "
+                f"{len(gen.fingerprints):,} documents so far"
+            )
+        if asked == "semantic":
+            return "semantic", (docs, sims.astype(np.float64)), meaning, notes
+        lexical = found
+        if allowed is None or len(allowed) > 1:  # the fair French/Arabic merge, then ranks
+            lexical = _per_lang(gen, found, _query_lang(parsed))
+        return "hybrid", fuse(lexical, (docs, sims)), meaning, notes
+
+    def _dense(self, gen: Generation) -> DenseIndex | None:
+        if self.encoder is None:
+            return None
+        with self._lock:
+            if gen.dense is None:
+                gen.dense = DenseLayer(gen.directory, self.encoder, gen.fingerprints, self._embed)
+        layer: DenseLayer = gen.dense
+        return layer.wait() if self._wait_vectors else layer.current()
 
     def _prepare(
         self,
@@ -373,12 +469,15 @@ class SearchEngine:
         translated: Highlighter,
         with_snippets: bool,
         budget: Budget | None = None,
+        meaning: Meaning | None = None,
     ) -> Hit:
         """One result; past ``budget``'s deadline without its snippets (and the body unread
         for marks: ``via_translation`` is then False)."""
         stored = searcher.stored_fields(docnum)
         body = stored.get("body") or ""
         title = stored.get("title") or ""
+        if meaning is not None and docnum in meaning.alone:
+            return self._meaning_hit(searcher, docnum, stored, score, meaning, with_snippets)
         marks = own.merged(translated) if translated else own
         if with_snippets and budget is not None and budget.check("snippets"):
             with_snippets = False  # past the deadline: no scan, so no via_translation
@@ -401,6 +500,37 @@ class SearchEngine:
             url=stored.get("url"),
             translations=translations_of(searcher, stored["id"]),
             via_translation=via,
+        )
+
+    def _meaning_hit(
+        self,
+        searcher: Any,
+        docnum: int,
+        stored: dict[str, Any],
+        score: float,
+        meaning: Meaning,
+        with_snippets: bool,
+    ) -> Hit:
+        """A document found by meaning alone: its closest passage is the snippet, unmarked."""
+        body = stored.get("body") or ""
+        snippets: tuple[Fragment, ...] = ()
+        if with_snippets:
+            span = meaning.index.passage(docnum, meaning.vector)
+            start, end = span if span is not None else (0, len(body))
+            snippets = (passage_fragment(body, start, end),)
+        lang = stored.get("lang") or ""
+        return Hit(
+            id=stored["id"],
+            lang=lang,
+            dir="rtl" if lang == "ar" else "ltr",
+            title=stored.get("title") or "",
+            date=stored.get("date_text"),
+            score=round(float(score), 4),
+            snippets=snippets,
+            source=stored.get("source"),
+            url=stored.get("url"),
+            translations=translations_of(searcher, stored["id"]),
+            close_in_meaning=True,
         )
 
     def _suggest(
@@ -534,6 +664,7 @@ class SearchEngine:
             "created": manifest.created,
             "kind": manifest.kind,
             "cross_language": self.cross is not None,
+            "semantic": self.encoder.name if self.encoder is not None else None,
             "time_limit_s": TIME_LIMIT_S if self.time_limit is None else self.time_limit,
             # the generation's caches, bounded in bytes (FIHRIS_CACHE_BYTES)
             "cache": gen.cache.status(),
@@ -558,6 +689,37 @@ class SearchEngine:
             if self._gen is not None:
                 self._gen.retire()
             self._gen, self._stamp = None, None
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What the hits of a search by meaning need: the vectors, the query's, who came by meaning."""
+
+    index: DenseIndex
+    vector: Any
+    alone: frozenset[int]  # docnums found by meaning and not by words
+
+
+def _constrained(parsed: Any, request: SearchRequest, compiled: Compiled) -> bool:
+    """Whether the query requires or excludes something documents by meaning must respect."""
+    if request.match == "all" or compiled.exact_phrase is not None or compiled.required:
+        return True
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, Not) or getattr(node, "required", False):
+            return True
+        if getattr(node, "title_only", False):
+            return True
+        return any(walk(child) for child in getattr(node, "children", ()))
+
+    return walk(parsed.root)
+
+
+def _per_lang(gen: Generation, found: Scores, home: str) -> Scores:
+    """Scores divided by their language's best (as the lexical merge does), for ranking."""
+    matches = fc.Matches(found[0], found[1], False)
+    every = np.arange(len(found[0]))
+    return found[0], fc.normalise_per_lang(matches, every, gen.lang_codes, home)
 
 
 def _view(

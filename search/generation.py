@@ -71,6 +71,9 @@ class Generation:
         self.year_codes = Codes.of(self.years)
         self.months = month_numbers(self.dates)  # the timeline facet (search.timeline)
         self.sources: list[str] = _column(first, "source", "")
+        # content digests by docnum: the semantic layer's vectors are keyed by them
+        self.fingerprints: list[str] = _column(first, "fingerprint", "")
+        self.dense: Any = None  # search.dense.DenseLayer, set by the engine on first use
         #: postings, phrases, doc frequencies and prefix expansions; vocabularies pinned
         self.cache = ByteCache(cache_bytes)
         self.stats = Statistics(first, self.cache)

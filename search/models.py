@@ -15,6 +15,11 @@ Sort = Literal["relevance", "date"]
 #: ``all`` every word is required (a conjunction); ``any`` plain OR, no coordination.
 Match = Literal["best", "all", "any"]
 MATCHES: tuple[Match, ...] = ("best", "all", "any")
+#: Which rankings a search uses (``search.dense`` owns the fusion): ``hybrid`` words and
+#: meaning fused (the default when the sentence encoder is there), ``lexical`` words only,
+#: ``semantic`` meaning only (filters and required words still apply).
+Mode = Literal["hybrid", "lexical", "semantic"]
+MODES: tuple[Mode, ...] = ("hybrid", "lexical", "semantic")
 MAX_SIZE = 100
 MAX_PAGE = 1000
 
@@ -36,6 +41,7 @@ class SearchRequest:
     #: each body); for exports and evaluations, which read neither
     snippets: bool = True
     match: Match = "best"
+    mode: Mode | None = None  # None: hybrid when the encoder is there, else lexical
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Hit:
     url: str | None = None
     translations: tuple[str, ...] = ()  # ids of the same story in the other language
     via_translation: bool = False  # found only through the translated query
+    close_in_meaning: bool = False  # found by meaning alone: the snippet is its closest passage
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ class Interpretation:
     filters: dict[str, str] = field(default_factory=dict)
     translations: tuple[WordTranslation, ...] = ()
     notes: tuple[str, ...] = ()  # leniency decisions: "unbalanced quote closed", …
+    mode: Mode = "lexical"  # the rankings used (what was asked, or lexical when it could not)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ def results_to_dict(results: SearchResults) -> dict[str, Any]:
         "to": request["date_to"],
         "cross": request["cross"],
         "match": request["match"],
+        "mode": request["mode"],
     }
     data["pages"] = results.pages
     for hit in data["hits"]:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from search.errors import InvalidParameter, InvalidQuery
-from search.models import MATCHES, MAX_PAGE, MAX_SIZE, SearchRequest, Sort
+from search.models import MATCHES, MAX_PAGE, MAX_SIZE, MODES, SearchRequest, Sort
 
 MAX_QUERY_LENGTH: Final = 1000
 #: Longest text completed while typing (``/api/suggest``): the start of a query, not a page.
@@ -37,6 +37,7 @@ def validate_request(
     date_to: str = "",
     cross: str = "true",
     match: str = "best",
+    mode: str = "",
 ) -> SearchRequest:
     """Check and convert raw parameters; raises :class:`InvalidParameter`.
 
@@ -62,6 +63,11 @@ def validate_request(
     match_value = (match or "best").strip().lower()
     if match_value not in MATCHES:
         raise InvalidParameter(f"match must be best, all or any, got {match!r}", "match")
+    mode_value = (mode or "").strip().lower()
+    if mode_value and mode_value not in MODES:
+        raise InvalidParameter(
+            f"mode must be hybrid, lexical, semantic or empty (the default), got {mode!r}", "mode"
+        )
     return SearchRequest(
         q=q,
         lang=lang_value or None,
@@ -72,6 +78,7 @@ def validate_request(
         date_to=high,
         cross=_bool_param(cross, "cross"),
         match=MATCHES[MATCHES.index(match_value)],
+        mode=MODES[MODES.index(mode_value)] if mode_value else None,
     )
 
 

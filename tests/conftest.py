@@ -22,6 +22,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Processes the tests start (`fihris index build`, `fihris serve`) run words only unless a
+# test asks for the semantic layer (FIHRIS_ENCODER=on): embedding every corpus a test builds
+# would take minutes, and the semantic layer has its own tests (test_encoder, test_embedding,
+# test_dense). In-process engines get their encoder explicitly.
+os.environ.setdefault("FIHRIS_ENCODER", "off")
 SEEDS = ROOT.parent / "shared" / "seeds"
 if not SEEDS.is_dir():  # a clone without ../shared: the bundled corpus holds the same seeds
     SEEDS = ROOT / "corpus"
@@ -143,7 +148,7 @@ def settings(index_dir: Path, corpus_dir: Path) -> Any:
     from web.settings import Settings
 
     return Settings.from_env(
-        {}, index_dir=index_dir, corpus_dir=corpus_dir, admin_token=ADMIN_TOKEN
+        {}, index_dir=index_dir, corpus_dir=corpus_dir, admin_token=ADMIN_TOKEN, encoder=False
     )
 
 

@@ -115,6 +115,7 @@ def test_a_segment_truncated_under_an_open_engine_gives_an_error_not_a_crash(
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FIHRIS_")}
+    clean["FIHRIS_ENCODER"] = "off"  # words only (the semantic layer has its own tests)
     return subprocess.run(
         [sys.executable, "-m", "web.cli", *args],
         cwd=ROOT,
@@ -165,6 +166,7 @@ uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_le
 def server(index_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FIHRIS_")}
+    clean["FIHRIS_ENCODER"] = "off"  # words only (the semantic layer has its own tests)
     env = {**clean, "FIHRIS_INDEX": str(index_dir), "FIHRIS_PORT": str(port)}
     env["FIHRIS_CORPUS"] = str(CORPUS)
     proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env)

@@ -123,7 +123,10 @@ def small_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     (corpus / "a.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n", "utf-8")
     build_index(corpus, root / "index")
     settings = Settings.from_env(
-        {"FIHRIS_EXPORT_MAX_ROWS": "3"}, index_dir=root / "index", corpus_dir=corpus
+        # words only: documents close in meaning would join these five-document results
+        {"FIHRIS_EXPORT_MAX_ROWS": "3", "FIHRIS_ENCODER": "off"},
+        index_dir=root / "index",
+        corpus_dir=corpus,
     )
     with TestClient(app=create_app(settings)) as client:
         yield client

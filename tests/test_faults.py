@@ -135,6 +135,7 @@ def serve(
     # requests of the 4 clients queue for their turn (web/gate.py) instead of being
     # turned away after 2 s on a loaded 2-core machine
     env["FIHRIS_QUEUE_WAIT"] = queue_wait
+    env["FIHRIS_ENCODER"] = "off"  # words only: no background embedding under load
     output = log.open("w")
     paths = ["--index", str(index_dir), "--corpus", str(corpus_dir)]
     address = ["--host", "127.0.0.1", "--port", str(port)]

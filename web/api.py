@@ -79,6 +79,18 @@ Cross = Annotated[
         schema_extra={"enum": ["true", "false"]},
     ),
 ]
+ModeParam = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            "which rankings: hybrid (default when the sentence encoder is installed: words "
+            "and meaning fused), lexical (words only; the default without the encoder), "
+            "semantic (meaning only); filters, -word and +word apply in every mode"
+        ),
+        schema_extra={"enum": ["hybrid", "lexical", "semantic"]},
+    ),
+]
+
 MatchParam = Annotated[
     str | None,
     QueryParameter(
@@ -165,9 +177,20 @@ def raw_params(
     cross: str | None,
     exclude: list[str] | None,
     match: str | None = None,
+    mode: str | None = None,
 ) -> RawParams:
     return RawParams(
-        q or "", lang, page, size, sort, date_from, date_to, cross, tuple(exclude or ()), match
+        q or "",
+        lang,
+        page,
+        size,
+        sort,
+        date_from,
+        date_to,
+        cross,
+        tuple(exclude or ()),
+        match,
+        mode,
     )
 
 
@@ -191,6 +214,7 @@ def api_search(
     cross: Cross = None,
     exclude: Exclude = None,
     match: MatchParam = None,
+    mode: ModeParam = None,
 ) -> dict[str, Any]:
     """Search the archive: hits with highlighted snippets, facets, suggestion, interpretation.
 
@@ -201,7 +225,7 @@ def api_search(
     periods). ``year`` and ``timeline`` honour every filter, ``lang`` counts both
     languages so the other one can be chosen.
     """
-    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match)
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match, mode)
     results = services.engine.search(parse_request(raw, services.settings))
     return results_to_dict(results)
 

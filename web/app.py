@@ -68,10 +68,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     """
     owned = engine is None
     if engine is None:
+        from index.encoder import load_encoder
         from search import SearchEngine
 
+        # the server completes a generation's vectors in the background (both cores)
         engine = SearchEngine(
-            settings.index_dir, time_limit=settings.time_limit, cache_bytes=settings.cache_bytes
+            settings.index_dir,
+            time_limit=settings.time_limit,
+            cache_bytes=settings.cache_bytes,
+            encoder=load_encoder(settings.encoder),
+            embed=True,
         )
     reindexer = Reindexer(
         settings.corpus_dir,

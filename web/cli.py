@@ -125,7 +125,56 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
-    return _report(stats, args.json)
+    if args.json:
+        semantic = _embed(settings, args.procs, quiet=True)
+        print(json.dumps({**stats.to_dict(), "semantic": semantic}, ensure_ascii=False, indent=2))
+        return EXIT_PROBLEMS if stats.failed else EXIT_OK
+    code = _report(stats, args.json)
+    _embed(settings, args.procs, quiet=False)
+    return code
+
+
+def _embed(settings: Settings, procs: int | None, quiet: bool) -> dict[str, Any]:
+    """The semantic layer of the live generation, after the lexical one is published.
+
+    Returns when every document has its vectors (the status says how far it got
+    if the process is killed; the next run continues). Without the encoder: says so.
+    """
+    from index import IndexStore
+    from index.embedding import embed_generation
+    from index.encoder import encoder_state, load_encoder
+
+    encoder = load_encoder(settings.encoder)
+    if encoder is None:
+        reason = encoder_state(settings.encoder).reason
+        if not quiet:
+            print(f"semantic layer: off, {reason}", file=sys.stderr)
+        return {"encoder": None, "documents": 0, "total": 0, "reason": reason}
+    gen_dir = IndexStore(settings.index_dir).current_dir()
+    shown = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not quiet and (now - shown[0] > 2 or done == total):
+            shown[0] = now
+            print(f"semantic layer: {done:,} / {total:,} documents", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    outcome = embed_generation(gen_dir, encoder, procs=procs, report=report)
+    took = time.perf_counter() - t0
+    if not quiet:
+        print(
+            f"semantic layer ({encoder.name}): {outcome.documents} / {outcome.total} documents; "
+            f"embedded {outcome.embedded}, reused {outcome.reused} in {took:.1f} s"
+        )
+    return {
+        "encoder": encoder.name,
+        "documents": outcome.documents,
+        "total": outcome.total,
+        "embedded": outcome.embedded,
+        "reused": outcome.reused,
+        "duration_s": round(took, 3),
+    }
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -171,9 +220,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         date_to=args.date_to,
         cross="true" if args.cross else "false",
         match=args.match,
+        mode=args.mode or "",
     )
+    from index.encoder import load_encoder
+
     engine = SearchEngine(
-        settings.index_dir, time_limit=settings.time_limit, cache_bytes=settings.cache_bytes
+        settings.index_dir,
+        time_limit=settings.time_limit,
+        cache_bytes=settings.cache_bytes,
+        encoder=load_encoder(settings.encoder),
+        wait_for_vectors=True,
     )
     try:
         results = engine.search(request)
@@ -198,6 +254,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"  required: {', '.join(interp.required) or 'none'}"
             f" · optional: {', '.join(interp.optional) or 'none'}"
         )
+    print(f"  ranking: {interp.mode}")
     for note in interp.notes:
         print(f"  note: {note}")
     for word in results.interpretation.translations:
@@ -209,6 +266,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(results.hits, start=first + 1):
         print(f"\n{rank:>3}. [{hit.lang}] {hit.title}")
         print(f"     {hit.date or 'no date'} · {hit.id} · score {hit.score:.2f}")
+        if hit.close_in_meaning:
+            print("     close in meaning (no query word in it):")
         for fragment in hit.snippets:
             print(f"     … {_terminal_marks(fragment.html, tty)} …")
     return EXIT_OK
@@ -219,7 +278,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from web.services import status_lines, store_summary
 
     settings = _settings(args)
-    summary = store_summary(settings.index_dir)
+    summary = store_summary(settings.index_dir, settings.encoder)
     if summary["generation"] is None:
         raise IndexMissingError(
             f"no index at {settings.index_dir}: build one with 'fihris index build'"
@@ -339,6 +398,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["best", "all", "any"],
         default="best",
         help="best: every word counts, +word required (default); all: every word; any: OR",
+    )
+    sea.add_argument(
+        "--mode",
+        choices=["hybrid", "lexical", "semantic"],
+        default=None,
+        help="hybrid: words and meaning (default with the encoder); lexical: words; "
+        "semantic: meaning",
     )
     sea.add_argument("--json", action="store_true")
     sea.add_argument("query", nargs="+")

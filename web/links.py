@@ -40,6 +40,7 @@ class Links:
             "to": raw.date_to,
             "cross": raw.cross,
             "match": raw.match,
+            "mode": raw.mode,
             "size": raw.size,
             "page": raw.page,
         }

@@ -22,6 +22,7 @@ from web.api import (
     From,
     Lang,
     MatchParam,
+    ModeParam,
     Offset,
     Page,
     Q,
@@ -80,10 +81,11 @@ def search_page(
     cross: Cross = None,
     exclude: Exclude = None,
     match: MatchParam = None,
+    mode: ModeParam = None,
 ) -> Template:
     """The search page; with an empty query, the index summary instead of results."""
     context = _common(request, services)
-    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match)
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match, mode)
     default_ui = services.settings.ui_lang
     links = Links(raw, ui=context["ui"] if context["ui"] != default_ui else None)
     context.update(

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from index import IndexStore
+from index.encoder import encoder_state
+from index.errors import IndexStoreError
+from index.semantic import progress as semantic_progress
 from index.store import damaged
 from search import validate_request
 from search.errors import InvalidParameter
@@ -75,6 +78,7 @@ class RawParams:
     cross: str | None = None
     exclude: tuple[str, ...] = ()
     match: str | None = None
+    mode: str | None = None
 
 
 def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
@@ -94,6 +98,7 @@ def parse_request(raw: RawParams, settings: Settings) -> SearchRequest:
         date_to=raw.date_to or "",
         cross=raw.cross if raw.cross is not None else "true",
         match=raw.match or "best",
+        mode=raw.mode or "",
     )
     if raw.exclude:
         return dataclasses.replace(request, exclude_translations=parse_exclude(raw.exclude))
@@ -151,7 +156,7 @@ _RUN_FIELDS = (
 )
 
 
-def store_summary(index_dir: Path) -> dict[str, Any]:
+def store_summary(index_dir: Path, encoder: bool = True) -> dict[str, Any]:
     """Documents per language, generation and the last run, read from the index directory.
 
     Read from the store (small JSON files), not the engine, so the page, the API
@@ -168,6 +173,21 @@ def store_summary(index_dir: Path) -> dict[str, Any]:
         # what is wrong with the live generation's files (a few stat calls), or None
         "damaged": index_damage(store),
         "last_run": last_run(store.read_status()),
+        "semantic": semantic_summary(store, encoder),
+    }
+
+
+def semantic_summary(store: IndexStore, enabled: bool) -> dict[str, Any]:
+    """The semantic layer: its encoder (``None``: lexical only, and why), documents embedded."""
+    state = encoder_state(enabled)
+    try:
+        gen_dir: Path | None = store.current_dir()
+    except IndexStoreError:
+        gen_dir = None
+    return {
+        **semantic_progress(gen_dir, state.name),
+        "available": state.available,
+        "reason": state.reason,
     }
 
 
@@ -196,7 +216,7 @@ def last_run(report: dict[str, Any]) -> dict[str, Any] | None:
 def index_summary(services: Services) -> dict[str, Any]:
     """:func:`store_summary` plus this server's re-indexer: running, last attempt, next run."""
     return {
-        **store_summary(services.settings.index_dir),
+        **store_summary(services.settings.index_dir, services.settings.encoder),
         "reindex": services.reindexer.status(),
     }
 
@@ -227,6 +247,14 @@ def status_lines(index_dir: Path, summary: dict[str, Any]) -> list[str]:
         for failure in run["failures"]:
             where = f"{failure['path']}:{failure['line']}" if failure["line"] else failure["path"]
             lines.append(f"  failed:   {where}: {failure['reason']}")
+    semantic = summary.get("semantic") or {}
+    if semantic.get("available"):
+        lines.append(
+            f"semantic:   {semantic['documents']:,} / {semantic['total']:,} documents embedded "
+            f"(encoder {semantic['encoder']})"
+        )
+    else:
+        lines.append(f"semantic:   off, {semantic.get('reason', 'no encoder')}")
     schedule = summary["schedule"]
     if schedule:
         lines.append(

@@ -161,6 +161,15 @@ def _document_chars(text: str) -> int:
     return value
 
 
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"on", "1", "true", "yes"}:
+        return True
+    if value in {"off", "0", "false", "no"}:
+        return False
+    raise ValueError("accepted: on or off")
+
+
 def _optional_token(text: str) -> str | None:
     token = text.strip()
     if token and len(token) < 16:
@@ -198,6 +207,8 @@ class Settings:
     # characters of a document body returned at once; the rest by ?offset= (a 50 MB
     # dispatch must not become a 105 MB response that stalls the server)
     max_document_chars: int = 200_000
+    #: the sentence encoder of the semantic layer (index/encoder.py); off: lexical only
+    encoder: bool = True
     # seconds one search may take, every stage included; past it the rest degrades
     # (snippets left out, no suggestion…) and the results say so (partial: true)
     time_limit: float = DEFAULT_TIME_LIMIT_S
@@ -230,6 +241,7 @@ class Settings:
             "max_concurrent": ("FIHRIS_MAX_CONCURRENT", _positive_int),
             "queue_wait": ("FIHRIS_QUEUE_WAIT", _seconds),
             "max_document_chars": ("FIHRIS_MAX_DOCUMENT_CHARS", _document_chars),
+            "encoder": ("FIHRIS_ENCODER", _switch),
             "time_limit": ("FIHRIS_TIME_LIMIT", parse_time_limit),
             "cache_bytes": ("FIHRIS_CACHE_BYTES", parse_cache_bytes),
             "export_max_rows": ("FIHRIS_EXPORT_MAX_ROWS", _positive_int),

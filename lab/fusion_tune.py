@@ -1,0 +1,93 @@
+"""``python -m lab.fusion_tune``: choose the fusion's constants on the tuning halves only.
+
+What it does: builds and embeds the evaluation index of each set once (as
+``fihris eval ranking`` does), then, for each ``(K, WEIGHT, DEPTH)`` of a small
+grid, sets :mod:`search.dense`'s constants and runs the ``hybrid`` row of the
+**tuning half** through the public search. The best configuration by mean MRR
+over the sets' directions is printed with its tuning figures; test halves are
+not read here (``fihris eval ranking`` reports them for the constants chosen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import search.dense as dense
+from lab.engine_eval import EngineRetriever
+from lab.known_items import load_set
+from lab.lexicon_build import DEFAULT_DATA, build_lexicon
+from lab.ranking_eval import engine_search, metrics, request_for
+from search.translate.lexicon import Lexicon
+
+#: (method, K, WEIGHT): K matters to rrf only
+GRID = (
+    *(("rrf", k, w) for k in (10.0, 60.0) for w in (0.5, 1.0, 2.0)),
+    *(("linear", 60.0, w) for w in (0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0)),
+)
+GRID_DEPTH = (100,)
+
+
+def tune(
+    data_dir: Path, sets: Sequence[str], grid: Sequence[tuple[str, float, float]] = GRID
+) -> dict[str, Any]:
+    runs = []
+    for name in sets:
+        known = load_set(data_dir, name)
+        lexicon = (
+            build_lexicon(data_dir, exclude=frozenset({known.lexicon_excludes}))
+            if known.lexicon_excludes
+            else Lexicon.load()
+        )
+        targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
+        retriever = EngineRetriever(known.docs, lexicon, "and", name_langs=targets, semantic=True)
+        items = [i for i in known.items if i.half == "tune"]
+        runs.append((name, retriever, items))
+    table: list[dict[str, Any]] = []
+    try:
+        for (method, k, weight), depth in itertools.product(grid, GRID_DEPTH):
+            dense.METHOD, dense.K, dense.WEIGHT, dense.DEPTH = method, k, weight, depth  # type: ignore[misc]
+            per: dict[str, float] = {}
+            for name, retriever, items in runs:
+                search = engine_search(retriever)
+                by_dir: dict[str, list[Any]] = {}
+                for item in items:
+                    outcome = search(request_for(item, "hybrid"), item.target)
+                    by_dir.setdefault(item.direction, []).append(outcome)
+                for direction, outcomes in by_dir.items():
+                    per[f"{name} {direction}"] = float(metrics(outcomes)["mrr"])
+            mean = sum(per.values()) / len(per)
+            row = {"method": method, "k": k, "weight": weight, "depth": depth}
+            table.append({**row, "mean": mean, "tune": per})
+            print(f"{row}: tune mean MRR {mean:.4f} {per}", flush=True)
+    finally:
+        for _, retriever, _ in runs:
+            retriever.close()
+    best = max(table, key=lambda row: row["mean"])
+    return {"best": best, "grid": table}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.fusion_tune", description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sets", default="flores,tico")
+    parser.add_argument("--method", choices=["rrf", "linear"], help="this method's rows only")
+    parser.add_argument("--json", type=Path, help="write the grid here")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    grid = [row for row in GRID if args.method in (None, row[0])]
+    report = tune(args.data, [s for s in args.sets.split(",") if s], grid)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2), "utf-8")
+    print(json.dumps(report["best"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

