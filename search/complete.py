@@ -84,6 +84,34 @@ class Table:
         self._ranks = np.fromiter((best[k][0] for k in keys), dtype=np.int32, count=len(keys))
         self.size = len(keys)
 
+    @classmethod
+    def from_arrays(
+        cls, keys: str, key_at: np.ndarray, surfaces: str, surface_at: np.ndarray, ranks: np.ndarray
+    ) -> Table:
+        """A table from what :meth:`arrays` gave (read back from a generation's file).
+
+        The arrays must hold one offset more than entries, rising, the last one each
+        string's length; anything else raises ``ValueError``.
+        """
+        size = len(ranks)
+        if (
+            len(key_at) != size + 1
+            or len(surface_at) != size + 1
+            or int(key_at[-1]) != len(keys)
+            or int(surface_at[-1]) != len(surfaces)
+            or not (np.all(np.diff(key_at) > 0) and np.all(np.diff(surface_at) > 0))
+        ):
+            raise ValueError("completion table: offsets do not match the strings")
+        table = cls(())
+        table._keys, table._key_at = keys, key_at
+        table._surfaces, table._surface_at = surfaces, surface_at
+        table._ranks, table.size = ranks, size
+        return table
+
+    def arrays(self) -> tuple[str, np.ndarray, str, np.ndarray, np.ndarray]:
+        """(keys, key offsets, surfaces, surface offsets, ranks): all the table holds."""
+        return self._keys, self._key_at, self._surfaces, self._surface_at, self._ranks
+
     def key(self, i: int) -> str:
         return self._keys[self._key_at[i] : self._key_at[i + 1] - 1]
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 from index import IndexStore
 from search.budget import Budget
 from search.cache import DEFAULT_CACHE_BYTES, ByteCache, strings_bytes
-from search.complete import mine
+from search.complete_files import mine_index, read_completions, release_memory
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.suggest import Vocabulary
@@ -188,10 +188,12 @@ class Generation:
     def _build_vocabulary(self, kind: str) -> None:
         if kind == "complete":
             with self.searcher() as searcher:
-                completions = mine(
-                    (stored.get("title") or "", stored.get("body") or "")
-                    for _, stored in searcher.reader().iter_docs()
-                )
+                reader = searcher.reader()
+                # written at build time; else mined here (an index from an older version)
+                completions = read_completions(self.directory, reader)
+                if completions is None:
+                    completions = mine_index(reader)
+                    release_memory()  # the mining's transient objects, not kept resident
             # counted against the cache bound like the other vocabularies
             self.cache.pin("vocabulary:complete", completions.nbytes)
             with self._vocab_lock:

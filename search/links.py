@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from index import Manifest
+from search.complete_files import mine_index, release_memory, write_completions
 from search.link_features import FEATURES_FILE, LinkFeatures
 from search.linking import (
     LEAD_CHARS,
@@ -278,9 +279,10 @@ def _features_stamp(lexicon_version: str) -> dict[str, Any]:
 
 
 def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
-    """Compute and store a new generation's links and term lists before it is published.
+    """Compute and store a new generation's links, term lists and completions, unpublished yet.
 
-    Run by index build/update (:mod:`search.vocab_files` for the term lists).
+    Run by index build/update (:mod:`search.vocab_files` for the term lists,
+    :mod:`search.complete_files` for the completions of the search box).
 
     ``base_dir``: the generation an update started from; its per-document results
     are reused for the unchanged documents. Never raises: a generation without
@@ -294,9 +296,18 @@ def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
         with index.reader() as reader:
             write_vocabularies(gen_dir, reader)
         vocabularies_s = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        with index.reader() as reader:
+            write_completions(gen_dir, reader, mine_index(reader))
+        release_memory()
+        completions_s = round(time.perf_counter() - t0, 2)
         links = GenerationLinks(gen_dir, index, base_dir=base_dir)
         links.compute()
-        return {**links.report, "vocabularies_seconds": vocabularies_s}
+        return {
+            **links.report,
+            "vocabularies_seconds": vocabularies_s,
+            "completions_seconds": completions_s,
+        }
     except Exception as exc:  # the generation is still good: links come later
         logging.getLogger(__name__).exception("linking %s failed", gen_dir)
         return {"source": "failed", "error": str(exc)}

@@ -32,14 +32,14 @@ def lexicon(reader: Any, field: str) -> list[str]:
     return [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(field)]
 
 
-def _stamp(gen_dir: Path, reader: Any) -> dict[str, int]:
+def stamp(gen_dir: Path, reader: Any) -> dict[str, int]:
     return {"generation": int(gen_dir.name[4:10]), "documents": int(reader.doc_count_all())}
 
 
 def write_vocabularies(gen_dir: Path, reader: Any) -> None:
     """Write the term lists of :data:`FIELDS` (atomically; an unwritable folder: skipped)."""
     arrays: dict[str, Any] = {
-        "meta": np.frombuffer(json.dumps(_stamp(gen_dir, reader)).encode(), dtype=np.uint8)
+        "meta": np.frombuffer(json.dumps(stamp(gen_dir, reader)).encode(), dtype=np.uint8)
     }
     for field in FIELDS:
         text = "\n".join(lexicon(reader, field)).encode("utf-8", "surrogatepass")
@@ -58,7 +58,7 @@ def read_terms(gen_dir: Path, reader: Any, field: str) -> list[str]:
     """The terms of ``field``: from the file written at build time, else from the index."""
     try:
         with np.load(gen_dir / VOCABULARIES_FILE, allow_pickle=False) as arrays:
-            if json.loads(bytes(arrays["meta"]).decode()) == _stamp(gen_dir, reader):
+            if json.loads(bytes(arrays["meta"]).decode()) == stamp(gen_dir, reader):
                 text = bytes(arrays[field]).decode("utf-8", "surrogatepass")
                 return text.split("\n") if text else []
     except Exception:  # absent, damaged or another generation's: read the index

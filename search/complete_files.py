@@ -1,0 +1,124 @@
+"""A generation's completions, mined at build time and written beside it.
+
+Why: mining the completions (:func:`search.complete.mine`) reads every title
+and lead and counts up to :data:`search.complete.MAX_COUNTED` phrases per script
+as Python strings and dicts: 88–95 s at 20,000–30,000 documents, and some
+hundreds of MiB of small objects that glibc keeps in its arenas after they are
+freed (a server measured at ~670 MiB resident instead of ~200 MiB for a 13 MiB
+table). ``fihris index build``/``update`` mine them once, before the generation
+is published (:func:`write_completions`, called by
+:func:`search.links.prepare_generation`), in a process that exits; the server
+only reads the finished table: two strings, their offsets and the ranks.
+
+``completions.npz``: numpy arrays, no pickle, stamped with the generation
+number, its document count and the mining parameters; a file that does not
+match (an update hard-links the previous generation's files) is ignored and the
+server mines in the background as before, then hands the freed memory back
+(:func:`release_memory`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import json
+import os
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from search import complete
+from search.complete import Completions, Table
+from search.vocab_files import stamp
+
+COMPLETIONS_FILE: Final = "completions.npz"
+#: Bumped when :func:`search.complete.mine` changes what it keeps.
+VERSION: Final = 1
+_PARTS: Final = ("phrases", "titles")
+
+
+def _stamp(gen_dir: Path, reader: Any) -> dict[str, Any]:
+    return {
+        **stamp(gen_dir, reader),
+        "version": VERSION,
+        "lead_chars": complete.LEAD_CHARS,
+        "max_words": complete.MAX_WORDS,
+        "min_count": complete.MIN_COUNT,
+        "max_counted": complete.MAX_COUNTED,
+        "title_chars": complete.TITLE_CHARS,
+    }
+
+
+def mine_index(reader: Any) -> Completions:
+    """The completions of every stored document of a Whoosh reader."""
+    return complete.mine(
+        (stored.get("title") or "", stored.get("body") or "") for _, stored in reader.iter_docs()
+    )
+
+
+def _text(value: str) -> np.ndarray:
+    return np.frombuffer(value.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def write_completions(gen_dir: Path, reader: Any, completions: Completions) -> None:
+    """Write ``completions`` for the generation ``reader`` reads (atomically; errors: skipped)."""
+    meta = json.dumps(_stamp(gen_dir, reader)).encode()
+    arrays: dict[str, Any] = {"meta": np.frombuffer(meta, dtype=np.uint8)}
+    for part in _PARTS:
+        keys, key_at, surfaces, surface_at, ranks = getattr(completions, part).arrays()
+        arrays[f"{part}_keys"] = _text(keys)
+        arrays[f"{part}_key_at"] = key_at
+        arrays[f"{part}_surfaces"] = _text(surfaces)
+        arrays[f"{part}_surface_at"] = surface_at
+        arrays[f"{part}_ranks"] = ranks
+    tmp = gen_dir / f".{COMPLETIONS_FILE}.{os.getpid()}.tmp"
+    try:
+        with tmp.open("wb") as out:
+            np.savez(out, **arrays)
+        os.replace(tmp, gen_dir / COMPLETIONS_FILE)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def read_completions(gen_dir: Path, reader: Any) -> Completions | None:
+    """The completions written for this very generation; None when absent, stale or damaged."""
+    try:
+        with np.load(gen_dir / COMPLETIONS_FILE, allow_pickle=False) as arrays:
+            if json.loads(bytes(arrays["meta"]).decode()) != _stamp(gen_dir, reader):
+                return None
+            tables = [_table(arrays, part) for part in _PARTS]
+            return Completions(tables[0], tables[1])
+    except Exception:  # absent, damaged or inconsistent: mined again by the caller
+        return None
+
+
+def _table(arrays: Any, part: str) -> Table:
+    def text(name: str) -> str:
+        return bytes(arrays[f"{part}_{name}"]).decode("utf-8", "surrogatepass")
+
+    return Table.from_arrays(
+        text("keys"),
+        np.asarray(arrays[f"{part}_key_at"], dtype=np.int64),
+        text("surfaces"),
+        np.asarray(arrays[f"{part}_surface_at"], dtype=np.int64),
+        np.asarray(arrays[f"{part}_ranks"], dtype=np.int32),
+    )
+
+
+def release_memory() -> None:
+    """Hand memory freed by a large build back to the system (glibc only; else nothing).
+
+    Why: mining frees millions of small strings, dict entries and tuples, but
+    glibc keeps the freed space in the arenas of the thread that mined (a
+    background thread's arena is never trimmed on its own), so the server's
+    resident size stays at its peak. ``malloc_trim(0)`` returns the free pages
+    of every arena.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(name).malloc_trim(0)

@@ -1,0 +1,118 @@
+"""Completions mined at build time (search/complete_files.py): the same table, read back.
+
+The index is built as ``fihris index build`` builds it (with
+``prepare_generation``), so the completions file is written before the
+generation is published; the server reads it instead of mining the collection.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import IndexStore, build_index
+from index.store import open_generation
+from search import SearchEngine, prepare_generation
+from search.complete_files import COMPLETIONS_FILE, mine_index, read_completions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: What a user types: phrases, titles, Arabic, a finished word, the last word completed.
+TYPED = ["trai", "etre", "traite ", "الاتج", "الاتجار ب", "santé", "Le port", "lutte contre la s"]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("complete") / "index"
+    build_index(ROOT / "corpus", where, prepare=prepare_generation)
+    return where
+
+
+def _served(index: Path) -> list[list[str]]:
+    engine = SearchEngine(index)
+    try:
+        assert engine.completions_ready(timeout=120)
+        return [engine.complete(typed) for typed in TYPED]
+    finally:
+        engine.close()
+
+
+def test_the_file_holds_the_table_mined_from_the_index(index: Path) -> None:
+    gen = IndexStore(index).current_dir()
+    assert (gen / COMPLETIONS_FILE).exists()
+    with open_generation(gen).reader() as reader:
+        mined = mine_index(reader)
+        read = read_completions(gen, reader)
+    assert read is not None
+    assert mined.phrases.size > 1000 and mined.titles.size > 10
+    for part in ("phrases", "titles"):
+        for ours, theirs in zip(
+            getattr(read, part).arrays(), getattr(mined, part).arrays(), strict=True
+        ):
+            if isinstance(ours, str):
+                assert ours == theirs
+            else:
+                assert np.array_equal(ours, theirs)
+    assert [read.complete(t) for t in TYPED] == [mined.complete(t) for t in TYPED]
+
+
+def test_served_completions_are_the_same_with_and_without_the_file(index: Path) -> None:
+    with_file = _served(index)
+    assert all(with_file[:5]), with_file  # every common prefix completes
+    gen = IndexStore(index).current_dir()
+    (gen / COMPLETIONS_FILE).rename(gen / "saved.npz")
+    try:
+        assert _served(index) == with_file  # mined by the server in the background
+    finally:
+        (gen / "saved.npz").rename(gen / COMPLETIONS_FILE)
+
+
+def _rewritten(saved: bytes, **changes: object) -> bytes:
+    """The saved file with some arrays replaced (a stale stamp, offsets that overrun)."""
+    with np.load(io.BytesIO(saved), allow_pickle=False) as arrays:
+        content = {name: arrays[name] for name in arrays.files}
+    meta = json.loads(bytes(content["meta"]).decode())
+    for name, value in changes.items():
+        if name in meta:
+            meta[name] = value
+        else:
+            content[name] = value
+    content["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    out = io.BytesIO()
+    np.savez(out, **content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda saved: b"",  # empty
+        lambda saved: b"PK\x03\x04\x14\x00garbage",  # a zip header and nothing after
+        lambda saved: saved[: len(saved) // 2],  # cut short
+        lambda saved: _rewritten(saved, documents=3),  # another generation's (an update links it)
+        lambda saved: _rewritten(saved, version=0),  # mined by another version of the rules
+        # offsets past the end of the strings: would cut entries at random
+        lambda saved: _rewritten(saved, phrases_key_at=np.arange(3, dtype=np.int64) * 10**9),
+    ],
+)
+def test_a_bad_or_stale_file_is_ignored(index: Path, damage: object) -> None:
+    gen = IndexStore(index).current_dir()
+    path = gen / COMPLETIONS_FILE
+    saved = path.read_bytes()
+    try:
+        path.write_bytes(damage(saved))  # type: ignore[operator]
+        with open_generation(gen).reader() as reader:
+            assert read_completions(gen, reader) is None
+        # and the server mines them instead: the same completions
+        engine = SearchEngine(index)
+        try:
+            assert engine.completions_ready(timeout=120)
+            assert "traite des êtres humains" in engine.complete("trai")
+        finally:
+            engine.close()
+    finally:
+        path.write_bytes(saved)
