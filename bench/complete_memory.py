@@ -7,10 +7,10 @@ opens the generation in a fresh process per mode, as the server does, and
 reports its resident size before and after the completions are ready:
 
 - ``file``: read from ``completions.npz`` (what the server does now);
-- ``mine``: no file, mined in the background, then the tokenizer's caches
-  emptied and ``malloc_trim`` (an index built without ``prepare_generation``);
-- ``mine_untrimmed``: no file, mined, caches left full and freed memory left in
-  glibc's arenas (what the server did before the file).
+- ``mine``: no file, mined in the background, then ``malloc_trim`` (an index
+  built without ``prepare_generation``);
+- ``mine_untrimmed``: no file, mined, freed memory left in glibc's arenas (what
+  the server did before the file).
 
 The baseline is ``mine_untrimmed``, measured in the same run on the same index.
 """
@@ -53,7 +53,6 @@ def _serve(mode: str, root: Path) -> dict[str, Any]:
         path.rename(aside)
     if mode == "mine_untrimmed":
         search.generation.release_memory = lambda: None  # type: ignore[assignment]
-        search.generation.clear_caches = lambda: None  # type: ignore[assignment]
     try:
         gen = search.generation.Generation(IndexStore(root))
         with gen.searcher():

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from index import IndexStore
-from index.analysis import clear_caches
 from search.budget import Budget
 from search.cache import DEFAULT_CACHE_BYTES, ByteCache, strings_bytes
 from search.complete_files import mine_index, read_completions, release_memory
@@ -194,9 +193,6 @@ class Generation:
                 completions = read_completions(self.directory, reader)
                 if completions is None:
                     completions = mine_index(reader)
-                    # the word and chunk caches now hold the whole collection's words
-                    # (~110 MiB at 20,000 documents): queries refill them in a moment
-                    clear_caches()
                     release_memory()  # the mining's transient objects, not kept resident
             # counted against the cache bound like the other vocabularies
             self.cache.pin("vocabulary:complete", completions.nbytes)
