@@ -61,36 +61,6 @@ MAX_RUNS: Final = 64
 GATHER_FRACTION: Final = 4
 
 
-def _no_limit() -> contextlib.AbstractContextManager[object]:
-    return contextlib.nullcontext()
-
-
-def _blas_limiter() -> Any:
-    """One BLAS thread for a scan: two OpenBLAS threads on two busy cores are slower.
-
-    Measured on this machine (2 cores, other work running): a 52,712 × 512
-    float32 product took p50/p95 5.0/7.3 ms on one thread against 8.0/16.0 ms
-    on two (``threadpoolctl`` is pinned with the encoder, the only case that
-    scans; without it, the BLAS default).
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - installed with the encoder
-        return _no_limit
-    limit = ThreadpoolController().limit
-    return lambda: limit(limits=1, user_api="blas")
-
-
-_LIMITER: Any = None
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
-    global _LIMITER
-    if _LIMITER is None:
-        _LIMITER = _blas_limiter()
-    return _LIMITER()  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
 class DenseIndex:
     """A generation's passage vectors, with each row's document number (rows grouped by doc)."""
@@ -114,11 +84,13 @@ class DenseIndex:
         views when they form few runs (a language, a date range of an archive
         indexed in order), copied when they are few, else the whole matrix
         and the mask after (a copy of most rows costs more than the product).
+        The BLAS keeps its threads: one thread was faster on an idle machine
+        (p95 7 against 16 ms for 52,712 × 512) but twice slower with other
+        work on both cores (p50 47 against 28 ms), the case that sets a p95.
         """
         query = np.ascontiguousarray(query, dtype=np.float32)
         if allowed is None or not len(self.docs):
-            with _one_blas_thread():
-                sims = self.matrix @ query
+            sims = self.matrix @ query
             best = np.maximum.reduceat(sims, self.segment) if len(sims) else sims
             return best if allowed is None else best[allowed]
         chosen = np.flatnonzero(allowed)
@@ -133,14 +105,12 @@ class DenseIndex:
         if len(lows) <= MAX_RUNS:
             sims = np.empty(rows, np.float32)
             at = 0
-            with _one_blas_thread():
-                for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
-                    np.dot(self.matrix[low:high], query, out=sims[at : at + high - low])
-                    at += high - low
+            for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
+                np.dot(self.matrix[low:high], query, out=sims[at : at + high - low])
+                at += high - low
         elif rows * GATHER_FRACTION <= len(self.docs):
             take = np.repeat(bounds[chosen] - offsets, counts) + np.arange(rows)
-            with _one_blas_thread():
-                sims = self.matrix[take] @ query
+            sims = self.matrix[take] @ query
         else:
             return self.best(query)[allowed]
         return np.maximum.reduceat(sims, offsets)
