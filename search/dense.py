@@ -55,8 +55,6 @@ METHOD: Final = "linear"
 DEPTH: Final = 20
 #: Seconds between two looks at the layer's folder for new chunks.
 RECHECK_S: Final = 10.0
-#: Runs of allowed rows scanned one by one as views; past that, copied or all scanned.
-MAX_RUNS: Final = 64
 #: Allowed rows are copied (then scanned) when at most 1 / GATHER_FRACTION of all rows.
 GATHER_FRACTION: Final = 4
 
@@ -80,10 +78,12 @@ class DenseIndex:
 
         Why the mask goes in and not after: the product over every row is the
         cost of a search by meaning (~100 MB of vectors read at 30,000
-        documents). The rows of the allowed documents are scanned alone: as
-        views when they form few runs (a language, a date range of an archive
-        indexed in order), copied when they are few, else the whole matrix
-        and the mask after (a copy of most rows costs more than the product).
+        documents). When the allowed documents hold at most 1 /
+        :data:`GATHER_FRACTION` of the rows (a phrase or ``+word`` search: the
+        documents the words found), only their rows are copied and scanned;
+        else the whole matrix, the mask after. Slices per run of allowed rows
+        (a language block) were tried and dropped: erratic, often slower than
+        the full product on this machine.
         The BLAS keeps its threads: one thread was faster on an idle machine
         (p95 7 against 16 ms for 52,712 × 512) but twice slower with other
         work on both cores (p50 47 against 28 ms), the case that sets a p95.
@@ -99,16 +99,8 @@ class DenseIndex:
         bounds = np.append(self.segment, len(self.docs))
         counts = (bounds[1:] - bounds[:-1])[chosen]
         offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], allowed.view(np.int8), [0]))))
-        lows, highs = bounds[edges[0::2]], bounds[edges[1::2]]
         rows = int(counts.sum())
-        if len(lows) <= MAX_RUNS:
-            sims = np.empty(rows, np.float32)
-            at = 0
-            for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
-                np.dot(self.matrix[low:high], query, out=sims[at : at + high - low])
-                at += high - low
-        elif rows * GATHER_FRACTION <= len(self.docs):
+        if rows * GATHER_FRACTION <= len(self.docs):
             take = np.repeat(bounds[chosen] - offsets, counts) + np.arange(rows)
             sims = self.matrix[take] @ query
         else:
