@@ -13,7 +13,7 @@ import pytest
 from index import IndexStore, build_index
 from index.embedding import embed_generation
 from search import SearchEngine, validate_request
-from search.dense import fuse
+from search.dense import GATHER_FRACTION, DenseIndex, fuse, top_by_meaning
 from search.errors import InvalidParameter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +23,63 @@ AR_SEED = "001_67a435615c650090.txt"
 
 def _ids(docs: Any) -> list[int]:
     return [int(d) for d in docs]
+
+
+def _random_index(documents: int, seed: int = 3) -> DenseIndex:
+    """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document)."""
+    rng = np.random.default_rng(seed)
+    per_doc = rng.integers(1, 6, documents)
+    docs = np.repeat(np.arange(documents, dtype=np.int64) * 2, per_doc)  # docnums with gaps
+    matrix = rng.standard_normal((len(docs), 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    unique, segment = np.unique(docs, return_index=True)
+    spans = np.zeros(len(docs), np.int32)
+    return DenseIndex(matrix, docs, spans, spans, segment.astype(np.int64), unique, documents)
+
+
+def _mask(kind: str, documents: int) -> Any:
+    rng = np.random.default_rng(11)
+    at = np.arange(documents)
+    return {
+        "all": np.ones(documents, bool),
+        "none": np.zeros(documents, bool),
+        "one document": at == 77,
+        "first and last": (at == 0) | (at == documents - 1),
+        "a language block": at >= documents // 3,
+        "two blocks": (at < 100) | ((at > 500) & (at < 900)),
+        # few rows, scattered: only the allowed rows are copied and scanned
+        "scattered few": rng.random(documents) < 0.5 / GATHER_FRACTION / 3,
+        # most rows: everything scanned, the mask after
+        "scattered most": rng.random(documents) < 0.7,
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "all",
+        "none",
+        "one document",
+        "first and last",
+        "a language block",
+        "two blocks",
+        "scattered few",
+        "scattered most",
+    ],
+)
+def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_finds(
+    kind: str,
+) -> None:
+    index = _random_index(4000)
+    allowed = _mask(kind, 4000)
+    query = index.matrix[5] * 0.6 + index.matrix[3900] * 0.4
+    query = (query / np.linalg.norm(query)).astype(np.float32)
+    full = index.best(query)[allowed]
+    np.testing.assert_allclose(index.best(query, allowed), full, rtol=0, atol=1e-6)
+    docs, sims = top_by_meaning(index, query, allowed, None, depth=20)
+    order = np.argsort(-full, kind="stable")[:20]
+    assert sorted(_ids(docs)) == sorted(_ids(index.unique[allowed][order]))
+    np.testing.assert_allclose(np.sort(sims), np.sort(full[order]), atol=1e-6)
 
 
 @pytest.mark.parametrize(
