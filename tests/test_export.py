@@ -90,6 +90,7 @@ def test_rows_carry_every_column_and_a_working_document_link(client: Any, fmt: s
         ({"q": "port", "sort": "newest"}, "sort"),
         ({"q": "port", "to": "2024-13"}, "to"),
         ({"q": "port", "match": "some"}, "match"),
+        ({"q": "port", "mode": "fuzzy"}, "mode"),  # the page's export link carries mode
         ({"q": "port", "exclude": "bشر"}, "exclude"),  # not LANG:TERM
     ],
 )
@@ -178,7 +179,8 @@ def test_the_export_is_streamed_over_real_http(live_server: str) -> None:
 def test_openapi_documents_feed_and_export(client: Any) -> None:
     paths = client.get("/schema/openapi.json").json()["paths"]
     names = {p["name"] for p in paths["/api/export"]["get"]["parameters"]}
-    assert {"q", "format", "lang", "sort", "from", "to", "cross", "exclude", "match"} == names
+    expected = {"q", "format", "lang", "sort", "from", "to", "cross", "exclude", "match", "mode"}
+    assert expected == names
     fmt = next(p for p in paths["/api/export"]["get"]["parameters"] if p["name"] == "format")
     assert fmt["schema"]["enum"] == ["csv", "jsonl"]
     feed = paths["/search.atom"]["get"]

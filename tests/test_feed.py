@@ -104,6 +104,7 @@ def test_feed_takes_the_search_parameters(client: Any, params: dict[str, str], c
         ({"q": "port", "lang": "en"}, "lang"),
         ({"q": "port", "from": "juillet"}, "from"),
         ({"q": "port", "exclude": "xx"}, "exclude"),
+        ({"q": "port", "mode": "fuzzy"}, "mode"),  # the same parameters as /api/search
     ],
 )
 def test_bad_parameters_get_the_error_shape(

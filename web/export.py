@@ -31,7 +31,19 @@ from litestar.response import Stream
 
 from search.errors import InvalidParameter
 from search.models import Hit, SearchRequest, SearchResults
-from web.api import ERRORS, Cross, Exclude, From, Lang, MatchParam, Q, Sort, To, raw_params
+from web.api import (
+    ERRORS,
+    Cross,
+    Exclude,
+    From,
+    Lang,
+    MatchParam,
+    ModeParam,
+    Q,
+    Sort,
+    To,
+    raw_params,
+)
 from web.gate import COST
 from web.links import doc_path
 from web.services import RawParams, Services, parse_request
@@ -164,6 +176,7 @@ def api_export(
     cross: Cross = None,
     exclude: Exclude = None,
     match: MatchParam = None,
+    mode: ModeParam = None,
 ) -> Stream:
     """Every hit of the search, best first (or newest with ``sort=date``), up to a cap.
 
@@ -178,7 +191,7 @@ def api_export(
     time limit (FIHRIS_TIME_LIMIT) cut the search short.
     """
     chosen = parse_format(fmt)
-    raw = raw_params(q, lang, None, None, sort, date_from, date_to, cross, exclude, match)
+    raw = raw_params(q, lang, None, None, sort, date_from, date_to, cross, exclude, match, mode)
     cap = services.settings.export_max_rows
     results = services.engine.search(export_request(raw, services.settings))
     base = str(request.base_url).rstrip("/")

@@ -34,6 +34,7 @@ from web.api import (
     From,
     Lang,
     MatchParam,
+    ModeParam,
     Page,
     Q,
     Size,
@@ -160,6 +161,7 @@ def search_feed(
     cross: Cross = None,
     exclude: Exclude = None,
     match: MatchParam = None,
+    mode: ModeParam = None,
 ) -> Response[bytes]:
     """The newest dispatches matching a search, as an Atom 1.0 feed.
 
@@ -170,7 +172,7 @@ def search_feed(
     date (or, undated, from when the index generation was built), a text summary
     from the snippets, the source as a category.
     """
-    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match)
+    raw = raw_params(q, lang, page, size, sort, date_from, date_to, cross, exclude, match, mode)
     results = services.engine.search(feed_request(raw, services.settings))
     generated = str(services.engine.status().get("created") or "1970-01-01T00:00:00Z")
     base = str(request.base_url).rstrip("/")
