@@ -32,6 +32,13 @@ DEFAULT_CACHE_BYTES: Final = 256 << 20
 #: An entry larger than this share of the limit is returned but not kept: one huge
 #: postings list would otherwise push every other entry out.
 LARGEST_SHARE: Final = 8
+#: Shares of the limit kept for the caches a process has outside its generations, each
+#: ``limit // share`` (32 MiB each at the default): the analysis of words and chunks
+#: (:mod:`index.caches`) and the snippets' chunk map (:mod:`search.marks`). A
+#: generation pins both (:func:`process_shares`), so all the caches together stay under
+#: ``FIHRIS_CACHE_BYTES``.
+ANALYSIS_SHARE: Final = 8
+SNIPPETS_SHARE: Final = 8
 #: Per entry: the key tuple, the ordered dict's node, the value's container.
 ENTRY_OVERHEAD: Final = 200
 _ARRAY_OVERHEAD: Final = 112  # sys.getsizeof(np.zeros(0))
@@ -114,6 +121,11 @@ class ByteCache:
                 "by_kind": {k: v for k, v in sorted(self._by_kind.items()) if v},
                 "pinned": dict(sorted(self._pinned.items())),
             }
+
+
+def process_shares(limit: int) -> dict[str, int]:
+    """Bytes of ``limit`` for the process-wide caches: ``analysis`` and ``snippets``."""
+    return {"analysis": limit // ANALYSIS_SHARE, "snippets": limit // SNIPPETS_SHARE}
 
 
 # -- estimates ------------------------------------------------------------------------

@@ -116,3 +116,9 @@ def test_status_shows_the_cache_within_its_limit_after_many_queries(
     assert after["entries"] > before["entries"]
     assert {"postings", "prefix"} <= set(after["by_kind"])
     assert sum(after["by_kind"].values()) + sum(after["pinned"].values()) == after["bytes"]
+    # the process's analysis and snippet caches: their shares pinned, their bytes within them
+    # (the analysis caches are emptied after a search that took them past their share)
+    for name in ("analysis", "snippets"):
+        share = after["process"][name]["limit_bytes"]
+        assert share == CACHE_BYTES // 8 == after["pinned"][f"process:{name}"]
+    assert after["process"]["analysis"]["bytes"] <= after["process"]["analysis"]["limit_bytes"]
