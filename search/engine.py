@@ -169,7 +169,7 @@ class SearchEngine:
     def warm(self) -> None:
         """Start loading, in the background, what the first queries would wait for.
 
-        The lexicon (about a second), the current generation's name
+        The lexicon and the gazetteer (a fraction of a second), the current generation's name
         vocabularies (built from the index's terms) and its passage vectors.
         Without an index yet, only the lexicon: the rest comes with the first
         generation.
