@@ -115,7 +115,7 @@ def _added(index: dict[str, set[str]], key: str, chunk: str) -> int:
 
 #: Bytes the map may hold before it is replaced by an empty one, unless a server sets
 #: a share of its FIHRIS_CACHE_BYTES (:func:`set_chunk_map_bytes`).
-DEFAULT_CHUNK_MAP_BYTES: Final = 32 << 20
+DEFAULT_CHUNK_MAP_BYTES: Final = 16 << 20
 _limit = DEFAULT_CHUNK_MAP_BYTES
 _chunk_map = _ChunkMap()
 
