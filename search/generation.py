@@ -220,6 +220,7 @@ class Generation:
         self.cache.pin(f"vocabulary:{kind}", _vocabulary_bytes(value))
         with self._vocab_lock:
             self._vocab[kind] = value
+        release_memory()  # the term lists read to build it, freed in this thread's arena
 
 
 def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> list[Any]:
