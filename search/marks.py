@@ -73,15 +73,23 @@ class _ChunkMap:
         if not new:
             return
         by_term, by_exact = self.by_term, self.by_exact
-        size = 0
+        keys = len(by_term) + len(by_exact)
+        chars = added = 0
         for chunk in new:
-            size += sys.getsizeof(chunk) + _SLOT
+            chars += len(chunk)
             for _, _, _, term, exact, _, stop in chunk_tokens(chunk)[0]:
                 if not stop:
-                    size += _added(by_term, term, chunk)
-                size += _added(by_exact, exact, chunk)
+                    by_term.setdefault(term, set()).add(chunk)
+                by_exact.setdefault(exact, set()).add(chunk)
+                added += 2 - stop
         self.seen |= new
-        self.nbytes += size
+        # arithmetic only (sys.getsizeof per object cost as much as the learning):
+        # strings at 2 bytes a character (Arabic's; generous for French), every
+        # reference a slot, every new key its string, empty set and dict slot
+        keys = len(by_term) + len(by_exact) - keys
+        self.nbytes += (
+            2 * chars + len(new) * (_STR + _SLOT) + added * _SLOT + keys * (_NEW_KEY + _KEY)
+        )
 
     def holding(self, chunks: set[str], terms: Iterable[str], exacts: Iterable[str]) -> set[str]:
         """Those of ``chunks`` (all learnt) holding one of ``terms`` (not as a stop
@@ -97,25 +105,16 @@ class _ChunkMap:
 
 #: A reference in a set or a dict, with its share of the free room they keep.
 _SLOT: Final = 24
-#: A key met for the first time: its string (counted apart), its empty set and dict slot.
+#: A string object's header (``sys.getsizeof("")`` is 49; 74 for a 2-byte string).
+_STR: Final = 60
+#: A key met for the first time: its string (a short word) and its empty set and dict slot.
+_KEY: Final = 70
 _NEW_KEY: Final = sys.getsizeof(set()) + 50
-
-
-def _added(index: dict[str, set[str]], key: str, chunk: str) -> int:
-    """Add ``chunk`` to ``index[key]``; the estimated bytes this added."""
-    holders = index.get(key)
-    if holders is None:
-        index[key] = {chunk}
-        return sys.getsizeof(key) + _NEW_KEY + _SLOT
-    if chunk in holders:
-        return 0
-    holders.add(chunk)
-    return _SLOT
 
 
 #: Bytes the map may hold before it is replaced by an empty one, unless a server sets
 #: a share of its FIHRIS_CACHE_BYTES (:func:`set_chunk_map_bytes`).
-DEFAULT_CHUNK_MAP_BYTES: Final = 16 << 20
+DEFAULT_CHUNK_MAP_BYTES: Final = 32 << 20
 _limit = DEFAULT_CHUNK_MAP_BYTES
 _chunk_map = _ChunkMap()
 
