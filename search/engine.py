@@ -10,51 +10,45 @@ opens it and the old one is closed once its last borrowed searcher comes back.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from whoosh import query as wq
 
-from index import IndexStore, IndexStoreError, Manifest, Token
+from index import IndexStore, IndexStoreError, Manifest
 from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
 from search.budget import DEFAULT_TIME_LIMIT_S, Budget
 from search.cache import DEFAULT_CACHE_BYTES
-from search.compile import Compiled, compile_query
+from search.compile import Compiled
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
-from search.dense import DenseIndex, DenseLayer, fuse, passage_fragment, top_by_meaning
-from search.errors import DocumentNotFound, InvalidQuery, SearchError
+from search.dense import DenseIndex, DenseLayer, fuse, top_by_meaning
+from search.errors import InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
-from search.links import links_for, related_of, translations_of
+from search.hits import Meaning, document_page, hit
+from search.links import links_for
 from search.models import (
     DocumentView,
     Facets,
-    Fragment,
-    Hit,
     Interpretation,
     Match,
     Mode,
-    RelatedDoc,
     SearchRequest,
     SearchResults,
 )
-from search.models import WordTranslation as WordTranslationModel
-from search.pieces import piece_bounds
-from search.query import analysed_terms, highlighter, parse
-from search.query_vectors import MEANING, QueryVectors
+from search.prepare import Prepared, meaning_text, prepare
+from search.query import analysed_terms, parse
+from search.query_vectors import QueryVectors
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
@@ -304,7 +298,7 @@ class SearchEngine:
                 kept, scores, matches.docnums, gen.dates, request.sort, first + request.size
             )
             hits = tuple(
-                self._hit(
+                hit(
                     searcher,
                     int(matches.docnums[i]),
                     float(scores[i]),
@@ -373,7 +367,7 @@ class SearchEngine:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"
             return "lexical", None, None, [note]
         assert self.query_vectors is not None
-        vector = self.query_vectors.encode([_meaning_text(parsed, request.q)])[0]
+        vector = self.query_vectors.encode([meaning_text(parsed, request.q)])[0]
         mask = None
         if allowed is not None:
             mask = gen.lang_codes.among(index.unique, allowed)
@@ -417,153 +411,10 @@ class SearchEngine:
         match: Match = "best",
         relax: bool = False,
         budget: Budget | None = None,
-    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
-        """:meth:`_compile` with the query's meaning text set (translations chosen against it)."""
-        token = MEANING.set(_meaning_text(parsed, text))
-        try:
-            return self._compile(
-                gen, parsed, text, cross, lang, exclude, match, relax=relax, budget=budget
-            )
-        finally:
-            MEANING.reset(token)
-
-    def _compile(
-        self,
-        gen: Generation,
-        parsed: Any,
-        text: str,
-        cross: bool,
-        lang: str | None,
-        exclude: frozenset[str],
-        match: Match = "best",
-        relax: bool = False,
-        budget: Budget | None = None,
-    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
-        """Compile the query, with each word OR its translation when ``cross`` is on.
-
-        With ``budget``, translation and prefix expansion stop at its deadline (the
-        words stay searched in their own language; prefixes expand to what was found).
-        """
-        translations: list[WordTranslationModel] = []
-        translated = Highlighter()
-        targets = [
-            t
-            for t in ("ar", "fr")
-            if lang in (None, t) and (not parsed.filters.langs or t in parsed.filters.langs)
-        ]
-        expander = None
-        if cross and self.cross is not None and targets:
-            engine_cross = self.cross
-
-            def expander(tokens: Sequence[Token]) -> list[tuple[int, int, wq.Query]]:
-                nonlocal translated
-                spans = []
-                for target in targets:
-                    if budget is not None and budget.check("translation"):
-                        break
-                    for word in engine_cross.translate(
-                        tokens, text, target, gen.vocabulary(target), exclude
-                    ):
-                        translations.append(word.translation)
-                        translated = translated.merged(word.highlight)
-                        spans.append((word.first, word.last, word.clause))
-                return spans
-
-        cut: set[str] = set()  # prefixes the deadline stopped before they were fully expanded
-
-        def prefixes(prefix: str) -> tuple[list[str], bool]:
-            terms, capped, stopped = gen.expand(prefix, budget)
-            if stopped:
-                cut.add(prefix)
-            return terms, capped
-
-        compiled = compile_query(parsed, prefixes, expander, match, relax)
-        query = compiled.query
-        if budget is not None and cut.intersection(compiled.excluded_prefixes):
-            # "-ba*" half expanded would let through documents it must exclude: nothing
-            # is shown rather than a wrong result (as the evaluator does for a cut AndNot)
-            budget.cut("exclusion")
-            query = wq.NullQuery
-        return (
-            query,
-            compiled.highlighter,
-            translated,
-            translations,
-            compiled.notes,
-            compiled,
-        )
-
-    def _hit(
-        self,
-        searcher: Any,
-        docnum: int,
-        score: float,
-        own: Highlighter,
-        translated: Highlighter,
-        with_snippets: bool,
-        budget: Budget | None = None,
-        meaning: Meaning | None = None,
-    ) -> Hit:
-        """One result; past ``budget``'s deadline without its snippets (and the body unread
-        for marks: ``via_translation`` is then False)."""
-        stored = searcher.stored_fields(docnum)
-        body = stored.get("body") or ""
-        title = stored.get("title") or ""
-        if meaning is not None and docnum in meaning.alone:
-            return self._meaning_hit(searcher, docnum, stored, score, meaning, with_snippets)
-        marks = own.merged(translated) if translated else own
-        if with_snippets and budget is not None and budget.check("snippets"):
-            with_snippets = False  # past the deadline: no scan, so no via_translation
-        # snippets off (exports, evaluations): no scan of the body at all, so no
-        # via_translation either; the scan was two thirds of an export's time
-        found = marks.matches(body) if with_snippets else []
-        via = False
-        if translated and with_snippets:  # own's marks are among the merged ones: one scan
-            via = not own.matches(title) and not own.matched_by(body, found)
-        lang = stored.get("lang") or ""
-        return Hit(
-            id=stored["id"],
-            lang=lang,
-            dir="rtl" if lang == "ar" else "ltr",
-            title=title,
-            date=stored.get("date_text"),
-            score=round(float(score), 4),
-            snippets=marks.fragments(body, matches=found) if with_snippets else (),
-            source=stored.get("source"),
-            url=stored.get("url"),
-            translations=translations_of(searcher, stored["id"]),
-            via_translation=via,
-        )
-
-    def _meaning_hit(
-        self,
-        searcher: Any,
-        docnum: int,
-        stored: dict[str, Any],
-        score: float,
-        meaning: Meaning,
-        with_snippets: bool,
-    ) -> Hit:
-        """A document found by meaning alone: its closest passage is the snippet, unmarked."""
-        body = stored.get("body") or ""
-        snippets: tuple[Fragment, ...] = ()
-        if with_snippets:
-            span = meaning.index.passage(docnum, meaning.vector)
-            start, end = span if span is not None else (0, len(body))
-            snippets = (passage_fragment(body, start, end),)
-        lang = stored.get("lang") or ""
-        return Hit(
-            id=stored["id"],
-            lang=lang,
-            dir="rtl" if lang == "ar" else "ltr",
-            title=stored.get("title") or "",
-            date=stored.get("date_text"),
-            score=round(float(score), 4),
-            snippets=snippets,
-            source=stored.get("source"),
-            url=stored.get("url"),
-            translations=translations_of(searcher, stored["id"]),
-            close_in_meaning=True,
+    ) -> Prepared:
+        """:func:`search.prepare.prepare` with this engine's translator."""
+        return prepare(
+            gen, self.cross, parsed, text, cross, lang, exclude, match, relax=relax, budget=budget
         )
 
     def _suggest(
@@ -663,27 +514,7 @@ class SearchEngine:
                 )
                 marks = own.merged(translated)
         with gen.searcher() as searcher:
-            docnum = searcher.document_number(id=doc_id)
-            if docnum is None:
-                raise DocumentNotFound(f"no document has the id {doc_id!r}", "id")
-            stored = searcher.stored_fields(docnum)
-            translations = translations_of(searcher, stored["id"])
-            counterpart = None
-            for other_id in translations:
-                other = searcher.document_number(id=other_id)
-                if other is not None:
-                    other_stored = searcher.stored_fields(other)
-                    counterpart = _view(other_stored, marks, 0, limit, ())
-                    break
-            related = tuple(
-                _related(searcher.stored_fields(num), score)
-                for other_id, score in related_of(searcher, stored["id"])
-                if other_id not in translations
-                for num in (searcher.document_number(id=other_id),)
-                if num is not None
-            )
-        view = _view(stored, marks, offset, limit, translations)
-        return dataclasses.replace(view, counterpart=counterpart, related=related)
+            return document_page(searcher, doc_id, marks, offset, limit)
 
     def status(self) -> dict[str, Any]:
         """Documents per language, generation, analysis version and creation time."""
@@ -724,15 +555,6 @@ class SearchEngine:
             self._gen, self._stamp = None, None
 
 
-@dataclass(frozen=True)
-class Meaning:
-    """What the hits of a search by meaning need: the vectors, the query's, who came by meaning."""
-
-    index: DenseIndex
-    vector: Any
-    alone: frozenset[int]  # docnums found by meaning and not by words
-
-
 def _constrained(parsed: Any, request: SearchRequest, compiled: Compiled) -> bool:
     """Whether the query requires or excludes something documents by meaning must respect."""
     if request.match == "all" or compiled.exact_phrase is not None or compiled.required:
@@ -748,64 +570,11 @@ def _constrained(parsed: Any, request: SearchRequest, compiled: Compiled) -> boo
     return walk(parsed.root)
 
 
-def _meaning_text(parsed: Any, q: str) -> str:
-    """What a search embeds for its meaning: its words and phrases, without operators or filters."""
-    return " ".join(w.text for w in parsed.words()) or q
-
-
 def _per_lang(gen: Generation, found: Scores, home: str) -> Scores:
     """Scores divided by their language's best (as the lexical merge does), for ranking."""
     matches = fc.Matches(found[0], found[1], False)
     every = np.arange(len(found[0]))
     return found[0], fc.normalise_per_lang(matches, every, gen.lang_codes, home)
-
-
-def _view(
-    stored: dict[str, Any],
-    marks: Highlighter,
-    offset: int,
-    limit: int | None,
-    translations: tuple[str, ...],
-) -> DocumentView:
-    """A stored document as shown: its piece from ``offset`` (``limit`` characters), marked."""
-    body, title, lang = (
-        stored.get("body") or "",
-        stored.get("title") or "",
-        stored.get("lang") or "",
-    )
-    length = len(body)
-    start, end = piece_bounds(body, offset, limit)
-    piece = body if (start, end) == (0, length) else body[start:end]
-    return DocumentView(
-        id=stored["id"],
-        lang=lang,
-        dir="rtl" if lang == "ar" else "ltr",
-        title=title,
-        title_html=marks.mark(title),
-        date=stored.get("date_text"),
-        source=stored.get("source"),
-        url=stored.get("url"),
-        path=stored.get("path") or "",
-        text=piece,
-        html=marks.mark(piece),
-        translations=translations,
-        length=length,
-        offset=start,
-        next_offset=end if end < length else None,
-        truncated=len(piece) < length,
-    )
-
-
-def _related(stored: dict[str, Any], score: float) -> RelatedDoc:
-    lang = stored.get("lang") or ""
-    return RelatedDoc(
-        id=stored["id"],
-        lang=lang,
-        dir="rtl" if lang == "ar" else "ltr",
-        title=stored.get("title") or "",
-        date=stored.get("date_text"),
-        score=score,
-    )
 
 
 def _query_lang(parsed: Any) -> str:
@@ -829,11 +598,6 @@ def compiled_phrase(parsed: Any) -> str:
     """The text of a query that is one quoted phrase."""
     words = parsed.words()
     return str(words[0].text) if words else ""
-
-
-def highlighter_for(q: str) -> Highlighter:
-    """The highlighter of a query string (for callers that mark their own text)."""
-    return highlighter(parse(q))
 
 
 def _kept(found: Scores, keep: Any) -> Scores:
