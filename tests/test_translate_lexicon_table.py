@@ -89,6 +89,10 @@ def test_figures_and_version_unchanged(committed: Lexicon, oracle: tuple[Oracle,
     entries, version = oracle
     assert committed.version == version
     assert committed.entries == entries
+    # walked one entry at a time, in (language, source term) order
+    assert [(lang, src, tuple(trs)) for lang, src, trs in committed.groups()] == [
+        (lang, src, entries[lang][src]) for lang in sorted(entries) for src in sorted(entries[lang])
+    ]
     for lang, table in entries.items():
         lengths = sorted({k.count(" ") + 1 for k in table if " " in k}, reverse=True)
         assert committed.phrase_lengths(lang) == lengths

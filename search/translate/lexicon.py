@@ -17,7 +17,7 @@ import gzip
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +84,15 @@ class Lexicon:
         Computed once with the table: the translator asks once per query word.
         """
         return list(self._table.phrase_lengths.get(src_lang, ()))
+
+    def groups(self) -> Iterator[tuple[str, str, list[Translation]]]:
+        """Every (language, source term, translations), one at a time, in order.
+
+        What to walk the whole lexicon with: :attr:`entries` makes every object at once.
+        """
+        for lang in self._table.langs():
+            for key, rows in self._table.items(lang):
+                yield lang, key, [Translation(*row) for row in rows]
 
     @property
     def entries(self) -> dict[str, dict[str, tuple[Translation, ...]]]:
