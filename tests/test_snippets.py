@@ -249,24 +249,27 @@ def test_chunk_map_is_bounded_in_bytes_and_marks_the_same() -> None:
 
 
 def test_chunk_map_estimate_is_near_what_it_holds() -> None:
-    """The estimate is within 0.8–2× of the memory the map's objects take (tracemalloc)."""
-    import gc
-    import tracemalloc
+    """The estimate is within 0.8–2× of the objects the map holds (their sizes summed;
+    not tracemalloc, which would count other tests' threads too)."""
+    import sys
 
     from search.marks import _ChunkMap
 
-    texts = _news_texts(300)
-    for text in texts:  # analysed first: the chunk cache is not the map's memory
-        tokenize(text)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start, _ = tracemalloc.get_traced_memory()
-        learnt = _ChunkMap()
-        for text in texts:
-            learnt.learn(set(text.split()))
-        gc.collect()
-        held = tracemalloc.get_traced_memory()[0] - start
-    finally:
-        tracemalloc.stop()
+    learnt = _ChunkMap()
+    for text in _news_texts(300):
+        learnt.learn(set(text.split()))
+    seen: set[int] = set()
+    held = 0
+    for obj in [learnt.seen, learnt.by_term, learnt.by_exact]:
+        todo: list[object] = [obj]
+        while todo:
+            item = todo.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            held += sys.getsizeof(item)
+            if isinstance(item, dict):
+                todo += [*item.keys(), *item.values()]
+            elif isinstance(item, set):
+                todo += list(item)
     assert 0.8 * held <= learnt.nbytes <= 2 * held
