@@ -29,6 +29,7 @@ import html
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -38,7 +39,7 @@ import numpy.typing as npt
 
 from index.embedding import embed_generation
 from index.encoder import Encoder
-from index.semantic import chunk_files, layer_dir, load_layer
+from index.semantic import chunk_files, layer_dir, load_layer, unit_rows
 from search.models import Fragment
 
 #: Rank constant of ``rrf`` (not the default method; kept for the tuning tool).
@@ -55,15 +56,53 @@ METHOD: Final = "linear"
 DEPTH: Final = 20
 #: Seconds between two looks at the layer's folder for new chunks.
 RECHECK_S: Final = 10.0
-#: Allowed rows are copied (then scanned) when at most 1 / GATHER_FRACTION of all rows.
-GATHER_FRACTION: Final = 4
+#: Documents re-scored exactly after the first pass (the best by the sketch).
+RERANK: Final = 300
+#: Dimensions of the sketch of the first pass (the layer's principal directions).
+SKETCH_DIM: Final = 128
+#: Rows whose second moments choose the sketch's directions (evenly spaced).
+SKETCH_SAMPLE: Final = 16_384
+
+_LIMIT: Any = None
+
+
+def _one_thread() -> Any:
+    """A context holding the BLAS to one thread (nothing without threadpoolctl).
+
+    Why: the first pass is a 27 MB product, a millisecond on one core; OpenBLAS
+    splitting it over both cores while other work runs on them waited ~24 ms
+    (p50) for its second thread on this machine. ``ThreadpoolController`` finds
+    the libraries once; each ``limit`` then costs microseconds.
+    """
+    global _LIMIT
+    if _LIMIT is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _LIMIT = ThreadpoolController().limit
+        except Exception:  # not installed (it comes with the encoder): the BLAS as it is
+            _LIMIT = False
+    return _LIMIT(limits=1, user_api="blas") if _LIMIT else contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
 class DenseIndex:
-    """A generation's passage vectors, with each row's document number (rows grouped by doc)."""
+    """A generation's passage vectors, with each row's document number (rows grouped by doc).
 
-    matrix: npt.NDArray[np.float32]
+    Why two representations: the exact cosine needs the 512 dimensions
+    (``codes``: int8, a quarter of float32), read whole for every query that
+    was ~100 MB of float32 per search, 24 to 46 ms on this machine under load.
+    The first pass reads a **sketch** instead: each unit row projected on the
+    :data:`SKETCH_DIM` principal directions of the layer (``basis``, from the
+    rows' second moments at load), a quarter of the size; the best
+    :data:`RERANK` documents by the sketch are then scored exactly from the
+    codes, and only exact cosines are ranked and shown.
+    """
+
+    codes: npt.NDArray[np.int8]
+    factors: npt.NDArray[np.float32]  # per row: codes @ v * factor = cosine with unit v
+    sketch: npt.NDArray[np.float32]  # per row: the unit row on ``basis``
+    basis: npt.NDArray[np.float32]  # (dim, SKETCH_DIM) orthonormal columns
     docs: npt.NDArray[np.int64]  # per row, sorted
     starts: npt.NDArray[np.int32]  # per row: span of the passage in the body
     ends: npt.NDArray[np.int32]
@@ -71,41 +110,33 @@ class DenseIndex:
     unique: npt.NDArray[np.int64]  # the documents that have vectors, ascending
     documents: int
 
+    def rough(self, query: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Per document of ``unique``: its closest passage by the sketch (first pass)."""
+        folded = np.ascontiguousarray(query @ self.basis, dtype=np.float32)
+        with _one_thread():
+            sims = self.sketch @ folded
+        return np.maximum.reduceat(sims, self.segment) if len(sims) else sims
+
+    def exact(
+        self, positions: npt.NDArray[np.int64], query: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Per document ``unique[positions]``: the cosine of its closest passage."""
+        if not len(positions):
+            return np.zeros(0, np.float32)
+        bounds = np.append(self.segment, len(self.docs))
+        counts = (bounds[1:] - bounds[:-1])[positions]
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        take = np.repeat(bounds[positions] - offsets, counts) + np.arange(int(counts.sum()))
+        sims = (self.codes[take].astype(np.float32) @ query) * self.factors[take]
+        return np.maximum.reduceat(sims, offsets)
+
     def best(
         self, query: npt.NDArray[np.float32], allowed: npt.NDArray[np.bool_] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Per document of ``unique`` (of ``unique[allowed]``): the cosine of its closest passage.
-
-        Why the mask goes in and not after: the product over every row is the
-        cost of a search by meaning (~100 MB of vectors read at 30,000
-        documents). When the allowed documents hold at most 1 /
-        :data:`GATHER_FRACTION` of the rows (a phrase or ``+word`` search: the
-        documents the words found), only their rows are copied and scanned;
-        else the whole matrix, the mask after. Slices per run of allowed rows
-        (a language block) were tried and dropped: erratic, often slower than
-        the full product on this machine.
-        The BLAS keeps its threads: one thread was faster on an idle machine
-        (p95 7 against 16 ms for 52,712 × 512) but twice slower with other
-        work on both cores (p50 47 against 28 ms), the case that sets a p95.
-        """
+        """Exact cosines of every document of ``unique`` (of ``unique[allowed]``): tools, tests."""
+        every = np.arange(len(self.unique), dtype=np.int64)
         query = np.ascontiguousarray(query, dtype=np.float32)
-        if allowed is None or not len(self.docs):
-            sims = self.matrix @ query
-            best = np.maximum.reduceat(sims, self.segment) if len(sims) else sims
-            return best if allowed is None else best[allowed]
-        chosen = np.flatnonzero(allowed)
-        if not len(chosen):
-            return np.zeros(0, np.float32)
-        bounds = np.append(self.segment, len(self.docs))
-        counts = (bounds[1:] - bounds[:-1])[chosen]
-        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        rows = int(counts.sum())
-        if rows * GATHER_FRACTION <= len(self.docs):
-            take = np.repeat(bounds[chosen] - offsets, counts) + np.arange(rows)
-            sims = self.matrix[take] @ query
-        else:
-            return self.best(query)[allowed]
-        return np.maximum.reduceat(sims, offsets)
+        return self.exact(every if allowed is None else every[allowed], query)
 
     def passage(self, docnum: int, query: npt.NDArray[np.float32]) -> tuple[int, int] | None:
         """The body span of ``docnum``'s passage closest to ``query``."""
@@ -114,8 +145,33 @@ class DenseIndex:
             return None
         low = int(self.segment[at])
         high = int(self.segment[at + 1]) if at + 1 < len(self.segment) else len(self.docs)
-        row = low + int(np.argmax(self.matrix[low:high] @ query))
+        row = low + int(np.argmax(self.codes[low:high].astype(np.float32) @ query))
         return int(self.starts[row]), int(self.ends[row])
+
+
+def sketch_of(
+    codes: npt.NDArray[np.int8], factors: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """``(sketch, basis)``: the unit rows on their :data:`SKETCH_DIM` principal directions.
+
+    The directions are the top eigenvectors of the rows' second moment
+    (uncentred: a cosine is a plain dot product), from at most
+    :data:`SKETCH_SAMPLE` evenly spaced rows; the rows are projected a block at
+    a time (never a float32 copy of the whole layer).
+    """
+    dim = codes.shape[1] if codes.ndim == 2 else 0
+    width = min(SKETCH_DIM, dim)
+    if not len(codes) or not width:
+        return np.zeros((len(codes), width), np.float32), np.zeros((dim, width), np.float32)
+    step = max(1, len(codes) // SKETCH_SAMPLE)
+    sample = unit_rows(codes[::step], factors[::step]).astype(np.float64)
+    _, vectors = np.linalg.eigh(sample.T @ sample)
+    basis = np.ascontiguousarray(vectors[:, ::-1][:, :width], dtype=np.float32)
+    sketch = np.empty((len(codes), width), np.float32)
+    for at in range(0, len(codes), 8192):
+        block = slice(at, at + 8192)
+        sketch[block] = unit_rows(codes[block], factors[block]) @ basis
+    return sketch, basis
 
 
 def _index(layer: Path, fingerprints: list[str]) -> DenseIndex:
@@ -135,13 +191,31 @@ def _index(layer: Path, fingerprints: list[str]) -> DenseIndex:
     order = np.argsort(doc_arr, kind="stable")
     take = np.asarray(rows, dtype=np.int64)[order]
     doc_arr = doc_arr[order]
-    unique, segment = np.unique(doc_arr, return_index=True)
-    matrix = loaded.matrix[take] if len(take) else np.zeros((0, 0), np.float32)
+    codes = loaded.codes[take] if len(take) else np.zeros((0, 0), np.int8)
+    factors = loaded.factors[take]
+    starts, ends = loaded.starts[take], loaded.ends[take]
+    del loaded  # its codes: the reordered copy above is the one kept
+    return dense_index(codes, factors, doc_arr, starts, ends)
+
+
+def dense_index(
+    codes: npt.NDArray[np.int8],
+    factors: npt.NDArray[np.float32],
+    docs: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int32],
+    ends: npt.NDArray[np.int32],
+) -> DenseIndex:
+    """A :class:`DenseIndex` of int8 rows grouped by (sorted) document number, its sketch made."""
+    unique, segment = np.unique(docs, return_index=True)
+    sketch, basis = sketch_of(codes, factors)
     return DenseIndex(
-        np.ascontiguousarray(matrix),
-        doc_arr,
-        loaded.starts[take],
-        loaded.ends[take],
+        np.ascontiguousarray(codes),
+        factors,
+        sketch,
+        basis,
+        docs,
+        starts,
+        ends,
         segment.astype(np.int64),
         unique.astype(np.int64),
         len(unique),
@@ -252,34 +326,82 @@ def top_by_meaning(
 
     ``allowed``: a mask over ``index.unique`` (languages, the set of documents
     the query's constraints let through); ``keep``: the column filter (dates,
-    sources), called on the best candidates only.
+    sources), called on the candidates only. At most :data:`RERANK` allowed
+    documents (a phrase or ``+word`` search): all of them scored exactly; more:
+    the best :data:`RERANK` by the sketch passing ``keep``, scored exactly.
+    The cosines returned are exact.
     """
     depth = DEPTH if depth is None else depth
-    best = index.best(query, allowed)
-    docs = index.unique if allowed is None else index.unique[allowed]
-    if not len(docs):
-        return docs, best
-    chosen: list[int] = []
-    wide = depth * 4  # the best few hundred first: a full sort of 30,000 cosines costs ~8 ms
-    if len(best) > wide:
-        head = np.argpartition(-best, wide)[:wide]
-        order = head[np.argsort(-best[head], kind="stable")]
+    query = np.ascontiguousarray(query, dtype=np.float32)
+    every = np.arange(len(index.unique), dtype=np.int64)
+    positions = every if allowed is None else every[allowed]
+    if len(positions) > RERANK:
+        rough = index.rough(query)[positions]
+        head = np.argpartition(-rough, RERANK)[:RERANK]
+        order = head[np.argsort(-rough[head], kind="stable")]
+        candidates = _passing(index, positions[order], keep, RERANK)
+        if len(candidates) < depth:  # the filter refused most of the head: go down the rest
+            order = np.argsort(-rough, kind="stable")
+            candidates = _passing(index, positions[order], keep, RERANK)
     else:
-        order = np.argsort(-best, kind="stable")
-    for at in order.tolist():
-        if keep is None or keep(int(docs[at])):
+        candidates = _passing(index, positions, keep, len(positions))
+    sims = index.exact(candidates, query)
+    top = np.argsort(-sims, kind="stable")[:depth]
+    top = top[np.argsort(candidates[top])]  # by document number, as the fusion takes them
+    return index.unique[candidates[top]], sims[top]
+
+
+def _passing(
+    index: DenseIndex, positions: npt.NDArray[np.int64], keep: Any, most: int
+) -> npt.NDArray[np.int64]:
+    """The first ``most`` of ``positions`` whose document passes ``keep`` (sorted)."""
+    if keep is None:
+        return np.sort(positions[:most])
+    chosen: list[int] = []
+    for at in positions.tolist():
+        if keep(int(index.unique[at])):
             chosen.append(at)
-            if len(chosen) >= depth:
+            if len(chosen) >= most:
                 break
-    if len(chosen) < depth and len(order) < len(best):  # the filter refused most: all of them
-        chosen = []
-        for at in np.argsort(-best, kind="stable").tolist():
-            if keep is None or keep(int(docs[at])):
-                chosen.append(at)
-                if len(chosen) >= depth:
-                    break
-    picked = np.asarray(sorted(chosen, key=lambda a: int(docs[a])), dtype=np.int64)
-    return docs[picked], best[picked]
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
+#: Query vectors kept by :class:`QueryVectors` (2 KB each).
+QUERY_VECTORS: Final = 512
+
+
+class QueryVectors:
+    """The last :data:`QUERY_VECTORS` query vectors by text: a query embedded once.
+
+    Why: embedding a query takes 3 ms on an idle core and 10 to 15 under load,
+    and the same text comes back at once: the next page, a facet or a date
+    filter clicked, the feed and the export of a search. Bounded (least
+    recently used goes first), keyed by encoder name and text.
+    """
+
+    def __init__(self, size: int = QUERY_VECTORS) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, str], npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, encoder: Encoder, text: str) -> npt.NDArray[np.float32]:
+        key = (encoder.name, text)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found
+        vector = np.ascontiguousarray(encoder.encode([text])[0], dtype=np.float32)
+        vector.setflags(write=False)  # shared between searches
+        with self._lock:
+            self._kept[key] = vector
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
 #: Characters of a passage shown as the snippet of a document found by meaning.

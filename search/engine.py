@@ -32,7 +32,14 @@ from search.cache import DEFAULT_CACHE_BYTES
 from search.compile import Compiled, compile_query
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
-from search.dense import DenseIndex, DenseLayer, fuse, passage_fragment, top_by_meaning
+from search.dense import (
+    DenseIndex,
+    DenseLayer,
+    QueryVectors,
+    fuse,
+    passage_fragment,
+    top_by_meaning,
+)
 from search.errors import DocumentNotFound, InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
@@ -100,6 +107,7 @@ class SearchEngine:
         self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
         self._embed = embed
         self._wait_vectors = wait_for_vectors
+        self.query_vectors = QueryVectors()
         self._lock = threading.Lock()
         self._gen: Generation | None = None
         self._stamp: tuple[int, int, int] | None = None
@@ -362,7 +370,7 @@ class SearchEngine:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"
             return "lexical", None, None, [note]
         words = " ".join(w.text for w in parsed.words()) or request.q
-        vector = self.encoder.encode([words])[0]
+        vector = self.query_vectors.get(self.encoder, words)
         mask = None
         if allowed is not None:
             mask = gen.lang_codes.among(index.unique, allowed)

