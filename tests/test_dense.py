@@ -12,11 +12,12 @@ import pytest
 
 from index import IndexStore, build_index
 from index.embedding import embed_generation
-from search import SearchEngine, validate_request
 from index.semantic import Chunk
+from search import SearchEngine, validate_request
 from search.dense import (
-    RERANK,
-    SKETCH_DIM,
+    BLOCK_ROWS,
+    GATHER_FRACTION,
+    RUNS,
     DenseIndex,
     QueryVectors,
     dense_index,
@@ -34,19 +35,12 @@ def _ids(docs: Any) -> list[int]:
     return [int(d) for d in docs]
 
 
-def _random_index(documents: int, seed: int = 3, dim: int = 16, spread: int = 16) -> DenseIndex:
-    """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document).
-
-    ``spread``: the vectors lie (up to a little noise) in a random subspace of
-    that many dimensions, as real sentence vectors crowd into fewer directions
-    than they have.
-    """
+def _random_index(documents: int, seed: int = 3, dim: int = 16) -> DenseIndex:
+    """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document)."""
     rng = np.random.default_rng(seed)
     per_doc = rng.integers(1, 6, documents)
     docs = np.repeat(np.arange(documents, dtype=np.int64) * 2, per_doc)  # docnums with gaps
-    mix = rng.standard_normal((spread, dim))
-    matrix = rng.standard_normal((len(docs), spread)) @ mix
-    matrix += 0.02 * rng.standard_normal(matrix.shape)
+    matrix = rng.standard_normal((len(docs), dim))
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     spans = np.zeros(len(docs), np.int32)
     chunk = Chunk.of([], [], matrix.astype(np.float32))  # int8 codes, as stored
@@ -68,10 +62,12 @@ def _mask(kind: str, documents: int) -> Any:
         "first and last": (at == 0) | (at == documents - 1),
         "a language block": at >= documents // 3,
         "two blocks": (at < 100) | ((at > 500) & (at < 900)),
-        # at most RERANK documents: all of them scored exactly, no first pass
-        "scattered few": rng.random(documents) < RERANK / documents / 2,
-        # most documents: the first pass over all, the mask after
+        # few rows, scattered: only the allowed rows are gathered and scanned
+        "scattered few": rng.random(documents) < 0.5 / GATHER_FRACTION / 3,
+        # many rows in more runs than RUNS: everything scanned, the mask after
         "scattered most": rng.random(documents) < 0.7,
+        # half the rows in RUNS / 2 runs: each run scanned, nothing else
+        "runs": (at // (documents // RUNS)) % 2 == 0,
     }[kind]
 
 
@@ -86,6 +82,7 @@ def _mask(kind: str, documents: int) -> Any:
         "two blocks",
         "scattered few",
         "scattered most",
+        "runs",
     ],
 )
 def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_finds(
@@ -104,34 +101,41 @@ def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_f
 
 
 @pytest.mark.parametrize(
-    ("spread", "seed"),
+    ("dim", "block"),
     [
-        # the vectors in fewer directions than the sketch keeps: the sketch loses nothing
-        (SKETCH_DIM // 2, 1),
-        # in as many directions as the sketch keeps, plus the noise it drops
-        (SKETCH_DIM, 2),
+        (512, 1),  # the encoder's width, one row a block
+        (512, BLOCK_ROWS),  # the last block partial (rows not a multiple of the block)
+        (16, 7),
     ],
 )
-def test_the_first_pass_on_the_sketch_keeps_the_exact_top_documents(spread: int, seed: int) -> None:
-    index = _random_index(6000, seed=seed, dim=512, spread=spread)
-    assert index.sketch.shape == (len(index.docs), SKETCH_DIM)  # a quarter of the codes' width
-    rng = np.random.default_rng(seed)
-    for row in rng.choice(len(index.docs), 10, replace=False):
-        query = _unit(index, int(row)) + 0.5 * _unit(index, int(rng.integers(len(index.docs))))
-        query = (query / np.linalg.norm(query)).astype(np.float32)
-        exact = index.best(query)
-        order = np.argsort(-exact, kind="stable")[:20]
-        docs, sims = top_by_meaning(index, query, None, None, depth=20)
-        assert _ids(docs) == sorted(_ids(index.unique[order]))
-        # the cosines given to the fusion are the exact ones, not the sketch's
-        np.testing.assert_allclose(sims, exact[np.searchsorted(index.unique, docs)], atol=1e-6)
+def test_the_int8_scan_gives_the_cosines_of_the_stored_vectors(dim: int, block: int) -> None:
+    rng = np.random.default_rng(dim + block)
+    vectors = rng.standard_normal((1000, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunk = Chunk.of([], [], vectors)
+    factors = (1.0 / np.linalg.norm(chunk.codes.astype(np.float32), axis=1)).astype(np.float32)
+    spans = np.zeros(1000, np.int32)
+    index = dense_index(chunk.codes, factors, np.arange(1000, dtype=np.int64), spans, spans)
+    query = vectors[3]
+    import search.dense as dense
+
+    old, dense.BLOCK_ROWS = dense.BLOCK_ROWS, block  # type: ignore[misc]
+    try:
+        sims = index.scan(query)
+        part = index.scan(query, 250, 777)
+    finally:
+        dense.BLOCK_ROWS = old  # type: ignore[misc]
+    # int8 codes with a scale per passage: within 1e-2 of the float cosines, the row itself 1
+    np.testing.assert_allclose(sims, vectors @ query, atol=1e-2)
+    np.testing.assert_allclose(part, sims[250:777], atol=1e-6)
+    assert int(np.argmax(sims)) == 3 and abs(float(sims[3]) - 1.0) < 1e-3
 
 
 def test_a_column_filter_refusing_most_of_the_first_pass_still_fills_the_depth() -> None:
     index = _random_index(4000)
     query = _unit(index, 10)
     rare = set(index.unique[::97].tolist())  # 42 documents pass, few of them near the query
-    docs, sims = top_by_meaning(index, query, None, rare.__contains__, depth=20)
+    docs, _sims = top_by_meaning(index, query, None, rare.__contains__, depth=20)
     exact = index.best(query)
     passing = np.isin(index.unique, list(rare))
     order = np.argsort(-exact[passing], kind="stable")[:20]
