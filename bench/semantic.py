@@ -153,9 +153,7 @@ def bench_query_latency(notes: list[str]) -> dict[str, Any]:
             embed_ms = (time.perf_counter() - t1) * 1000 / 50
             dense = engine._generation().dense.wait()  # the layer as the searches read it
             memory = {
-                "layer_mb": round(
-                    sum(a.nbytes for a in (dense.codes, dense.factors)) / 1e6, 1
-                ),
+                "layer_mb": round(sum(a.nbytes for a in (dense.codes, dense.factors)) / 1e6, 1),
                 "float32_rows_mb": round(dense.codes.size * 4 / 1e6, 1),
             }
         finally:
