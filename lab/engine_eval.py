@@ -62,6 +62,12 @@ class _FixedVocabulary:
     def __init__(self, adapter: TranslatorAdapter, vocabulary: Mapping[str, Mapping[str, int]]):
         self.adapter, self.vocabulary = adapter, vocabulary
 
+    def use_encoder(self, vectors: Any, folder: Any = None) -> None:
+        self.adapter.use_encoder(vectors, folder)
+
+    def context_ready(self, timeout: float | None = None) -> bool:
+        return self.adapter.context_ready(timeout)
+
     def translate(
         self,
         tokens: Sequence[Token],

@@ -32,7 +32,6 @@ import html
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -356,44 +355,6 @@ def top_by_meaning(
                     break
     picked = np.asarray(sorted(chosen, key=lambda a: int(docs[a])), dtype=np.int64)
     return docs[picked], best[picked]
-
-
-#: Query vectors kept by :class:`QueryVectors` (2 KB each).
-QUERY_VECTORS: Final = 512
-
-
-class QueryVectors:
-    """The last :data:`QUERY_VECTORS` query vectors by text: a query embedded once.
-
-    Why: embedding a query takes 3 ms on an idle core and 10 to 15 under load,
-    and the same text comes back at once: the next page, a facet or a date
-    filter clicked, the feed and the export of a search. Bounded (least
-    recently used goes first), keyed by encoder name and text.
-    """
-
-    def __init__(self, size: int = QUERY_VECTORS) -> None:
-        self.size = size
-        self._kept: OrderedDict[tuple[str, str], npt.NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, encoder: Encoder, text: str) -> npt.NDArray[np.float32]:
-        key = (encoder.name, text)
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-                return found
-        vector = np.ascontiguousarray(encoder.encode([text])[0], dtype=np.float32)
-        vector.setflags(write=False)  # shared between searches
-        with self._lock:
-            self._kept[key] = vector
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return vector
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
 
 
 #: Characters of a passage shown as the snippet of a document found by meaning.

