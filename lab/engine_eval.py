@@ -47,7 +47,7 @@ from search.linking import (
     mutual_best,
     similarity_scores,
 )
-from search.models import MAX_SIZE, SearchRequest
+from search.models import MAX_SIZE, Mode, SearchRequest
 from search.translate.lexicon import Lexicon
 from search.translate.translator import QueryTranslator, name_form
 
@@ -101,6 +101,8 @@ class EngineRetriever:
         saves analysing every document a second time.
         """
         self.query_mode = query_mode
+        #: The ranking asked for (``lexical``, ``semantic``, ``hybrid``; None: the default).
+        self.mode: Mode | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fihris-clir-engine-")
         root = Path(self._tmp.name)
         corpus = root / "corpus"
@@ -153,6 +155,7 @@ class EngineRetriever:
             size=MAX_SIZE,  # a known item beyond the first 100 counts as not found
             cross=True,
             snippets=False,
+            mode=self.mode,
         )
         try:
             results = self.engine.search(request)

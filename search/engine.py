@@ -273,7 +273,7 @@ class SearchEngine:
                     scores[at] += np.fromiter(extra.values(), dtype=np.float64)
                     found = (found[0], scores)
             mode, dense, meaning, more = self._meaning(
-                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out
+                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out, budget
             )
             notes += more
             if dense is not None:
@@ -350,6 +350,7 @@ class SearchEngine:
         allowed: set[str] | None,
         keep: Any,
         timed_out: bool,
+        budget: Budget | None = None,
     ) -> tuple[Mode, Scores | None, Meaning | None, list[str]]:
         """The mode used, and the fused (or dense) ranking with the closest passages.
 
@@ -365,6 +366,8 @@ class SearchEngine:
             return "lexical", None, None, [f"mode={asked}: no sentence encoder, words only"]
         if request.sort != "relevance" and asked == "hybrid":
             return "lexical", None, None, []  # sorted by date: the words decide what is shown
+        if budget is not None and budget.check("meaning"):
+            return "lexical", None, None, []  # past the deadline: the words' ranking, noted
         index = self._dense(gen)
         if index is None or not index.documents:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"

@@ -416,3 +416,17 @@ def test_the_table_of_translation_vectors_is_kept_and_rebuilt_when_damaged(
     path.write_bytes(b"not an npz")
     rebuilt = context._load_or_build(tmp_path, forms, vectors)
     np.testing.assert_array_equal(rebuilt.codes, first.codes)
+
+
+def test_a_late_search_ranks_by_words_and_says_so(embedded: SearchEngine) -> None:
+    """Past the time limit the search by meaning is skipped, named in the notes, never an error."""
+    hurried = SearchEngine(
+        embedded.index_dir, encoder=embedded.encoder, wait_for_vectors=True, time_limit=1e-9
+    )
+    try:
+        results = _search(hurried, "protection des enfants sur internet")
+    finally:
+        hurried.close()
+    assert results.partial and results.interpretation.mode == "lexical"
+    assert any("(meaning): " in note for note in results.interpretation.notes)
+    assert not any(hit.close_in_meaning for hit in results.hits)
