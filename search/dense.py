@@ -2,10 +2,11 @@
 
 Why an exact scan: at this archive's scale (30,000 dispatches, ~60,000
 passages) the cosine of the query with every passage of the target languages
-is one pass over 27 MB of int8 rows, 7 to 30 ms depending on the machine's
-load; an approximate index (HNSW) would add a dependency, a build step per
-generation and recall loss. A cheaper exact-looking first pass was measured
-and dropped: these sentence vectors do not compress (a 128-dimension PCA
+is one pass over 27 MB of int8 rows, 12 to 45 ms of one core on this shared
+machine under load; an approximate index (HNSW) would add a dependency, a
+build step per generation and recall loss. A cheaper first pass then an
+exact re-score was measured and dropped: these sentence vectors do not
+compress (a 128-dimension PCA
 sketch holds 82% of their energy; re-scoring its best 300 of 2,800 documents
 exactly kept 98% of the true top 20, see the README).
 
