@@ -45,10 +45,12 @@ from search.linking import (
     VERSION,
     LinkDoc,
     Translate,
-    compute_links,
     lexicon_translate,
+    links_of,
+    similarity_graph,
 )
-from search.related import RELATED, RELATED_MIN, Related, compute_related
+from search.link_state import STATE_FILE, LinkState
+from search.related import RELATED, RELATED_MIN, Related, related_of_graph
 from search.vocab_files import write_vocabularies
 
 LINKS_FILE: Final = "translation-links.json"
@@ -134,22 +136,28 @@ class GenerationLinks:
             return read
         features = None
         loaded = False
+        state = LinkState(_features_stamp(lexicon_version, THRESHOLD))
         if translate is not None:
             features = LinkFeatures(translate, _features_stamp(lexicon_version))
             loaded = features.load(self.gen_dir / FEATURES_FILE)
             if not loaded and self.base_dir is not None:
                 loaded = features.load(self.base_dir / FEATURES_FILE)
+        if not state.load(self.gen_dir / STATE_FILE) and self.base_dir is not None:
+            state.load(self.base_dir / STATE_FILE)
         with self._index.searcher() as searcher:
             docs = self._documents(searcher)
-            arabic = sum(1 for d in docs if d.lang == "ar")
             df = _IndexFrequencies(searcher.reader())
-            links = compute_links(docs, translate, frequencies=(df, arabic), features=features)
-            self._links = links  # searches may show them while related ones are computed
-            related = compute_related(docs, translate, df)
+            graph, report = similarity_graph(
+                docs, translate, THRESHOLD, df, features, state
+            )
+            links = links_of(docs, graph if translate is not None else None)
+            related = related_of_graph(graph)
+            self._links = links
         if features is not None:
             features.save(self.gen_dir / FEATURES_FILE)
+        state.save(self.gen_dir / STATE_FILE)
         self._write(stamp, links, related)
-        self.report = {"source": "computed", "previous_results": loaded}
+        self.report = {"source": "computed", "previous_results": loaded, **report}
         if features is not None:
             self.report.update(reused=dict(features.reused), computed=dict(features.computed))
         return links, related
@@ -267,9 +275,12 @@ class _IndexFrequencies(Mapping[str, int]):
         return sum(1 for _ in self._reader.lexicon("body"))
 
 
-def _features_stamp(lexicon_version: str) -> dict[str, Any]:
-    """Per-document results are reusable with the same algorithm, lexicon and lead size."""
+def _features_stamp(lexicon_version: str, threshold: float | None = None) -> dict[str, Any]:
+    """Per-document results are reusable with the same algorithm, lexicon and lead size
+    (and a link state with the same threshold and related sizes)."""
+    extra = {} if threshold is None else {"threshold": threshold, "related": [RELATED, RELATED_MIN]}
     return {
+        **extra,
         "version": VERSION,
         "lexicon": lexicon_version,
         "lead_chars": LEAD_CHARS,
