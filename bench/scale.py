@@ -241,7 +241,7 @@ def _derived(stdout: bytes) -> dict[str, Any]:
         derived = json.loads(stdout).get("derived") or {}
     except ValueError:
         return {}
-    return {k: v for k, v in derived.items() if k in ("seconds", "reused", "computed")}
+    return {k: v for k, v in derived.items() if k in ("seconds", "reused", "computed", "rows", "changed", "family_continued")}
 
 
 def _naive(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str, Any]:

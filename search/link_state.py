@@ -14,7 +14,7 @@ Why not exact idf: every added document moves every idf a little, hence every
 vector and cosine; carrying anything over would then be wrong by a little
 everywhere. The frozen idf drifts from the exact one slowly (a term's idf
 ``log(1 + N/df)`` moves by at most ``log(1 + growth)``), so a new family starts
-when the documents added, changed and removed since the family began reach
+when the documents added and removed since the family began reach
 :data:`REFREEZE` of its size (or on a full build, or another lexicon or
 algorithm). The links of an update are exactly those of a computation from
 scratch with the same frozen idf (``tests/test_link_state.py``), and documents
@@ -40,7 +40,7 @@ from search.link_graph import UNDATED, Graph, Item, update
 from search.linking import LinkDoc, day_range, weigh
 
 STATE_FILE: Final = "link-state.npz"
-#: Share of a family's size changed (added, changed, removed) before idf is recomputed.
+#: Share of a family's size added or removed before idf is recomputed.
 REFREEZE: Final = 0.2
 
 Vector = tuple[Any, Any]  # (term ids, weights) arrays
@@ -60,13 +60,14 @@ class LinkState:
         self.graph: Graph | None = None
         self.source: Mapping[str, int] | None = None
         self.family = False  # True: idf frozen by an earlier computation, continued here
+        self.known: set[str] = set()  # the documents of the last computation
 
     def restart(self, sizes: Mapping[str, int], source: Mapping[str, int]) -> None:
         """A new family: frequencies from ``source``, sizes now, nothing carried over."""
         self.df, self.sizes, self.churn = {}, dict(sizes), 0
         self.terms, self.ids, self.vectors, self.graph = [], {}, {}, None
         self.source = source
-        self.family = False
+        self.family, self.known = False, set()
 
     def forget_results(self) -> None:
         """Keep the frozen idf, drop the rest: the next computation starts from scratch
@@ -118,14 +119,15 @@ class LinkState:
             self.df = dict(zip(_strings(meta["df_terms"]), df, strict=True))
             self.sizes, self.churn = dict(meta["sizes"]), int(meta["churn"])
             self.vectors = vectors
-            self.graph = Graph(
+            graph_state = Graph(
                 keys={k: bytes.fromhex(v) for k, v in graph["keys"].items()},
                 best={k: (str(v[0]), float(v[1])) for k, v in graph["best"].items()},
                 related={
                     k: tuple((str(o), float(s)) for o, s in v) for k, v in graph["related"].items()
                 },
             )
-            self.family = True
+            self.graph = graph_state if graph_state.keys else None
+            self.family, self.known = True, {str(d) for d in meta["known"]}
         except Exception:  # absent, damaged or foreign: only a missed reuse
             self.restart(self.sizes, self.source or {})
             return False
@@ -143,6 +145,7 @@ class LinkState:
             "sizes": self.sizes,
             "churn": self.churn,
             "df_terms": "\n".join(self.df),
+            "known": sorted(self.known),
             "graph": {
                 "keys": {k: v.hex() for k, v in graph.keys.items()},
                 "best": {k: list(v) for k, v in graph.best.items()},
@@ -194,12 +197,9 @@ def link_collection(
     keys = {id(d): text_key(d.text) for d in (*arabic, *french)}
     counts = {id(d): source.counts(d) for d in (*arabic, *french)}
     sizes = {"ar": len(arabic), "fr": len(french)}
+    present = {d.id for d in (*arabic, *french)}
     if state.family:
-        present = {d.id for d in docs}
-        prior = state.graph.keys if state.graph is not None else {}
-        state.churn += sum(1 for d in prior if d not in present)
-        state.churn += sum(1 for d in arabic if b"a" + keys[id(d)] not in state.vectors)
-        state.churn += sum(1 for d in french if b"f" + keys[id(d)] not in state.vectors)
+        state.churn += len(state.known - present) + len(present - state.known)
         if state.churn > REFREEZE * max(1, sum(state.sizes.values())):
             state.family = False  # drifted too far: a new family below
     continued = state.family
@@ -246,7 +246,7 @@ def link_collection(
         )
     prior = state.graph
     graph, report = update(items, len(state.ids), prior, threshold)
-    state.graph, state.family = graph, True
+    state.graph, state.family, state.known = graph, True, present
     state.vectors = {k: v for k, v in state.vectors.items() if k in fresh}
     report["family_continued"] = continued
     return graph, report
