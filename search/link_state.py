@@ -30,7 +30,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -40,6 +40,8 @@ from search.link_graph import UNDATED, Graph, Item, update
 from search.linking import LinkDoc, day_range, weigh
 
 STATE_FILE: Final = "link-state.npz"
+#: Key prefix of a French own-language term's frozen frequency (the Arabic space has none).
+FRENCH_SPACE: Final = "\x00"
 #: Share of a family's size added or removed before idf is recomputed.
 REFREEZE: Final = 0.2
 
@@ -85,7 +87,8 @@ class LinkState:
         key = kind + text_key
         found = self.vectors.get(key)
         if found is None:
-            weights = weigh(counts, self.frequency, self.sizes[lang])
+            prefix = FRENCH_SPACE if kind == b"f" else ""
+            weights = weigh(counts, lambda t: self.frequency(prefix + t), self.sizes[lang])
             ids = []
             for term in weights:
                 n = self.ids.get(term)
@@ -204,14 +207,13 @@ def link_collection(
             state.family = False  # drifted too far: a new family below
     continued = state.family
     if not state.family:
-        if frequencies is None:
-            counted: Counter[str] = Counter()
-            for c in counts.values():
-                counted.update(c.keys())
-            frequencies = counted
-        state.restart(sizes, frequencies)
+        spaces: dict[str, Counter[str]] = {"ar": Counter(), "fr": Counter()}
+        if frequencies is None:  # counted over the leads, each language in its own space
+            for d in (*arabic, *french):
+                spaces[d.lang].update(counts[id(d)].keys())
+        state.restart(sizes, _BySpace(spaces["ar"], spaces["fr"], frequencies))
     else:
-        state.source = frequencies if frequencies is not None else state.df
+        state.source = _BySpace({}, {}, frequencies) if frequencies is not None else None
     own: Counter[str] = Counter()
     for d in arabic:
         own.update(counts[id(d)].keys())
@@ -226,11 +228,14 @@ def link_collection(
         cross = None
         if d.lang == "fr" and translating and arabic:
             before = source.computed["french"] if hasattr(source, "computed") else None
-            bag = source.translated(d, own)
+            # only the terms the Arabic leads know: an untranslated French word would
+            # lengthen the vector (lower every cosine) without ever matching
+            bag = {t: w for t, w in source.translated(d, own).items() if t in own}
+            tk = hashlib.blake2b(k + "\n".join(sorted(bag)).encode(), digest_size=16).digest()
             if before is None or source.computed["french"] != before:
-                state.vectors.pop(b"t" + k, None)  # translated afresh: weigh again
-            cross = state.vector(b"t", k, bag, "ar")
-            fresh.add(b"t" + k)
+                state.vectors.pop(b"t" + tk, None)  # translated afresh: weigh again
+            cross = state.vector(b"t", tk, bag, "ar")
+            fresh.add(b"t" + tk)
         fresh.update((b"a" + k, b"f" + k))
         span = day_range(d.date)
         items.append(
@@ -250,6 +255,35 @@ def link_collection(
     state.vectors = {k: v for k, v in state.vectors.items() if k in fresh}
     report["family_continued"] = continued
     return graph, report
+
+
+class _BySpace(Mapping[str, int]):
+    """Document frequencies per space: French own-language terms are asked with the
+    :data:`FRENCH_SPACE` prefix; ``shared`` (the index's, both scripts) answers both."""
+
+    def __init__(
+        self, arabic: Mapping[str, int], french: Mapping[str, int], shared: Mapping[str, int] | None
+    ) -> None:
+        self.arabic, self.french, self.shared = arabic, french, shared
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if not found:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        french = key.startswith(FRENCH_SPACE)
+        term = key[len(FRENCH_SPACE) :] if french else key
+        if self.shared is not None:
+            return self.shared.get(term, default)
+        return (self.french if french else self.arabic).get(term, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def _item_key(doc: LinkDoc, own: Vector, cross: Vector | None) -> bytes:
