@@ -241,7 +241,8 @@ def _derived(stdout: bytes) -> dict[str, Any]:
         derived = json.loads(stdout).get("derived") or {}
     except ValueError:
         return {}
-    return {k: v for k, v in derived.items() if k in ("seconds", "reused", "computed", "rows", "changed", "family_continued")}
+    wanted = ("seconds", "reused", "computed", "rows", "changed", "family_continued")
+    return {k: v for k, v in derived.items() if k in wanted}
 
 
 def _naive(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,10 @@
 
 Why: linking is dominated by two per-document steps, tokenising each Arabic
 lead (:func:`search.linking.lead_terms`) and translating each French lead with
-the lexicon; the rest (tf-idf weights over the collection, cosines, mutual best
-matches) is cheap array and dict work. An update changes 1% of the documents,
-so the links of the new generation are computed from the previous generation's
-per-document results for the unchanged documents, and the collection-wide part
-is recomputed whole: the links are exactly those of a full computation.
+the lexicon. An update changes 1% of the documents, so the new generation takes
+the previous generation's per-document results for the unchanged documents
+(and :mod:`search.link_state` carries over their vectors and cosines, under a
+frozen idf). Both steps give exactly what computing them afresh gives.
 
 Exactness, step by step:
 
@@ -100,7 +99,7 @@ class LinkFeatures:
         }
         self._changed = NameMatcher(changed, min_df=0)  # removed words (0) too
         self._changed_words = len(changed)
-        self._answers: dict[Any, tuple[tuple[Candidate, ...] | None]] = {}
+        self._answers = {}
 
     def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
         key = text_key(doc.text)
@@ -152,7 +151,7 @@ class LinkFeatures:
                 terms = _strings(arrays["terms"])
                 self._prior_counts = _read_counts(arrays, "a", terms)
                 self._prior_own = next(iter(_read_counts(arrays, "own", terms).values()), Counter())
-                probe_names = _strings(arrays["probe_names"])
+                names = _strings(arrays["probe_names"])
                 probed, p_off = arrays["f_probed"].tolist(), arrays["p_off"].tolist()
                 p_key = arrays["p_key"].tolist()
                 parsed: dict[int, Any] = {}  # a name looked up by many documents: read once
@@ -160,7 +159,7 @@ class LinkFeatures:
                     probes: Probes | None = None
                     if probed[n]:
                         probes = tuple(
-                            parsed[i] if i in parsed else parsed.setdefault(i, _probe(probe_names[i]))
+                            parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
                             for i in p_key[p_off[n] : p_off[n + 1]]
                         )
                     self._prior_bags[key] = (bag, probes)

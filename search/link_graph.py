@@ -210,4 +210,3 @@ class _Rows:
 
     def compatible(self, a: int, b: int) -> bool:
         return bool(self.compatible_many(np.asarray([a]), np.asarray([b]))[0])
-

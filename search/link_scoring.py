@@ -120,9 +120,10 @@ def _block(
     pairs, inverse = np.unique(keys, return_inverse=True)
     scores = np.round(np.bincount(inverse.ravel(), products), DIGITS)
     keep = scores >= least
-    pairs = pairs[keep]
+    pairs = pairs[keep].astype(np.int64)
     size = max(postings.size, 1)
-    return pairs // size, pairs % size, scores[keep]
+    kept: Floats = scores[keep].astype(np.float64)
+    return pairs // size, pairs % size, kept
 
 
 def best_per_row(

@@ -82,7 +82,9 @@ class LinkState:
             found = self.df[term] = int(self.source.get(term, 0)) if self.source is not None else 0
         return found
 
-    def vector(self, kind: bytes, text_key: bytes, counts: Mapping[str, float], lang: str) -> Vector:
+    def vector(
+        self, kind: bytes, text_key: bytes, counts: Mapping[str, float], lang: str
+    ) -> Vector:
         """The vector of a text (cached per kind and text), over the frozen idf."""
         key = kind + text_key
         found = self.vectors.get(key)
@@ -270,7 +272,7 @@ class _BySpace(Mapping[str, int]):
         found = self.get(key)
         if not found:
             raise KeyError(key)
-        return found
+        return int(found)
 
     def get(self, key: str, default: Any = None) -> Any:
         french = key.startswith(FRENCH_SPACE)

@@ -7,8 +7,10 @@ Two ways, in this order of trust:
    languages sharing one are linked, whatever their text.
 2. **Similarity**: otherwise a French document is translated into Arabic terms
    with the lexicon (the query translator run over its lead: phrases, names,
-   numbers kept as they are) and compared by cosine with the Arabic documents'
-   tf-idf vectors. Two documents are linked when each is the other's best match,
+   numbers kept as they are, only the terms the Arabic leads know) and compared
+   by cosine with the Arabic documents' tf-idf vectors (:mod:`search.link_graph`,
+   numpy sparse products; idf frozen per generation family, :mod:`search.link_state`).
+   Two documents are linked when each is the other's best match (ties: smaller id),
    the cosine reaches :data:`THRESHOLD`, and their dates (when both have one)
    are at most :data:`MAX_DAYS` apart.
 
@@ -136,7 +138,9 @@ def ranges_compatible(
     return gap <= max_days
 
 
-def weigh(counts: Mapping[str, float], frequency: Callable[[str], int], size: int) -> dict[str, float]:
+def weigh(
+    counts: Mapping[str, float], frequency: Callable[[str], int], size: int
+) -> dict[str, float]:
     """Sublinear tf × idf of the terms the collection knows, top terms, unit length.
 
     ``frequency(term)``: the term's document frequency (0: unknown, left out);

@@ -17,9 +17,11 @@ the file records the generation number, its document count, the lexicon
 version and the algorithm version, and is ignored when any of them differs.
 
 Incremental: beside the links, ``link-features.npz`` keeps what was computed per
-document (:mod:`search.link_features`); the next generation (an update carries
-the file over) reuses it for its unchanged documents, and its links are exactly
-those a computation from scratch gives.
+document (:mod:`search.link_features`) and ``link-state.npz`` the frozen idf,
+vectors and per-document results (:mod:`search.link_state`); the next generation
+(an update carries the files over) computes only the rows of its new and changed
+documents, and its links are those a computation from scratch gives under the
+same frozen idf.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, Final
 from index import Manifest
 from search.complete_files import mine_index, release_memory, write_completions
 from search.link_features import FEATURES_FILE, LinkFeatures
+from search.link_state import STATE_FILE, LinkState
 from search.linking import (
     LEAD_CHARS,
     LEAD_TOKENS,
@@ -49,7 +52,6 @@ from search.linking import (
     links_of,
     similarity_graph,
 )
-from search.link_state import STATE_FILE, LinkState
 from search.related import RELATED, RELATED_MIN, Related, related_of_graph
 from search.vocab_files import write_vocabularies
 
@@ -147,9 +149,7 @@ class GenerationLinks:
         with self._index.searcher() as searcher:
             docs = self._documents(searcher)
             df = _IndexFrequencies(searcher.reader())
-            graph, report = similarity_graph(
-                docs, translate, THRESHOLD, df, features, state
-            )
+            graph, report = similarity_graph(docs, translate, THRESHOLD, df, features, state)
             links = links_of(docs, graph if translate is not None else None)
             related = related_of_graph(graph)
             self._links = links

@@ -52,8 +52,8 @@ def _write(docs: list[dict[str, Any]], folder: Path) -> Path:
 
 
 def _stamp() -> dict[str, Any]:
-    from search.links import _features_stamp
     from search.linking import THRESHOLD
+    from search.links import _features_stamp
     from search.translate.lexicon import Lexicon
 
     return _features_stamp(Lexicon.load().version, THRESHOLD)

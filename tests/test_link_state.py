@@ -62,7 +62,10 @@ def _scratch(docs: list[LinkDoc], state: LinkState) -> tuple[dict[str, tuple[str
         ),
         # a new document, and a second Arabic version of the weather story
         (
-            lambda docs: [*docs, LinkDoc("ar-weather-2", "ar", WEATHER_AR + " اليوم", "2024-03-02")],
+            lambda docs: [
+                *docs,
+                LinkDoc("ar-weather-2", "ar", f"{WEATHER_AR} اليوم", "2024-03-02"),
+            ],
             set(),
         ),
     ],
