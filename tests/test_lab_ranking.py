@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from index import analyze_word
 from lab.clir_eval import Doc
 from lab.known_items import KnownItem, KnownItemSet, half, load_parallel, load_saudi
 from lab.ranking_eval import ROWS, Outcome, evaluate_set
@@ -192,3 +193,60 @@ def test_saudi_limit_and_untitled_articles(tmp_path: Path) -> None:
     assert [i.query for i in limited.items] == list(CITIES[:5])
     # the body is the article's text alone: the title is the query, never indexed
     assert [d.body for d in limited.docs] == [r["text"] for r in rows[:5]]
+
+
+def test_eval_clir_reports_each_ranking_by_half(tmp_path: Path) -> None:
+    """``fihris eval clir`` rows per ranking mode, through the real engine, split like ranking's."""
+    from lab.clir_eval import evaluate
+    from lab.engine_eval import EngineRetriever
+
+    folder = tmp_path / "flores200-devtest-fr-ar"
+    folder.mkdir()
+    texts = {
+        "fr": [
+            "Le port ouvre ses quais.\nLe port de Tanger accueille des navires.",
+            "La pluie tombe sur la ville.\nLes routes sont fermées par la pluie.",
+            "Le ministre visite l'école.\nLes élèves accueillent le ministre.",
+        ],
+        "ar": [
+            "الميناء يفتح أرصفته.\nميناء طنجة يستقبل السفن.",
+            "المطر يسقط على المدينة.\nالطرق مغلقة بسبب المطر.",
+            "الوزير يزور المدرسة.\nالتلاميذ يستقبلون الوزير.",
+        ],
+    }
+    for lang, docs in texts.items():
+        with gzip.open(folder / f"docs.{lang}.jsonl.gz", "wt", encoding="utf-8") as out:
+            for n, text in enumerate(docs):
+                row = {"id": f"p{n}-{lang}", "pair_id": f"p{n}", "lang": lang, "text": text}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    pairs = [("port", "ميناء"), ("pluie", "مطر"), ("ministre", "وزير")]
+    rows = []
+    for fr, ar in pairs:  # keyed by the analysed terms, as the lexicon is
+        fr_term, ar_term = analyze_word(fr).term, analyze_word(ar).term
+        rows += [("fr", fr_term, ar_term, 1.0, "glossary", ar)]
+        rows += [("ar", ar_term, fr_term, 1.0, "glossary", fr)]
+    lexicon = Lexicon.from_rows(rows)
+    seen: list[Any] = []
+
+    def factory(docs: Any, lex: Lexicon) -> Any:
+        retriever = EngineRetriever(docs, lex, "or")
+        seen.append(retriever)
+        return retriever
+
+    report = evaluate(
+        tmp_path, ["flores"], make_retriever=factory, lexicons={"flores": lexicon},
+        rankings=("lexical", "hybrid"),
+    )  # fmt: skip
+    rankings = report["datasets"]["flores"]["rankings"]
+    assert list(rankings) == ["lexical", "hybrid"]
+    for rows in rankings.values():
+        assert set(rows["directions"]) == {"fr->fr", "ar->ar", "fr->ar", "ar->fr"}
+        for metrics in rows["directions"].values():
+            # three pairs, each pair's query in the half of its pair id
+            assert metrics["queries"] == 3
+            assert metrics["test"]["queries"] + metrics["tune"]["queries"] == 3
+            assert metrics["test"]["queries"] == sum(half(f"p{n}") == "test" for n in range(3))
+        assert set(rows["ratio_cross_over_same_test"]) == {"fr->ar", "ar->fr"}
+    lexical = rankings["lexical"]["directions"]
+    assert lexical["fr->ar"]["mrr"] > 0.5  # the dictionary's words find their pairs
+    assert seen and seen[0].mode == "hybrid"  # the last mode asked reached the engine
