@@ -49,7 +49,8 @@ print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak, 1),
 
 def _link(code: Path, gen: Path, base: Path | None = None) -> dict[str, Any]:
     """Link one generation with the code under ``code`` (its own process)."""
-    argv = [sys.executable, "-c", _LINK, str(gen.resolve()), *([str(base.resolve())] if base else [])]
+    paths = [str(gen.resolve()), *([str(base.resolve())] if base else [])]
+    argv = [sys.executable, "-c", _LINK, *paths]
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(argv, cwd=code, env=env, capture_output=True)
     if done.returncode:

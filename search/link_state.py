@@ -230,14 +230,14 @@ def link_collection(
         cross = None
         if d.lang == "fr" and translating and arabic:
             before = source.computed["french"] if hasattr(source, "computed") else None
-            # only the terms the Arabic leads know: an untranslated French word would
-            # lengthen the vector (lower every cosine) without ever matching
-            bag = {t: w for t, w in source.translated(d, own).items() if t in own}
-            tk = hashlib.blake2b(k + "\n".join(sorted(bag)).encode(), digest_size=16).digest()
+            # weighed in the Arabic space: a term without a frozen Arabic-space frequency
+            # (counted: not in any Arabic lead) is left out, so that an untranslated
+            # French word does not lengthen the vector without ever matching
+            bag = source.translated(d, own)
             if before is None or source.computed["french"] != before:
-                state.vectors.pop(b"t" + tk, None)  # translated afresh: weigh again
-            cross = state.vector(b"t", tk, bag, "ar")
-            fresh.add(b"t" + tk)
+                state.vectors.pop(b"t" + k, None)  # translated afresh: weigh again
+            cross = state.vector(b"t", k, bag, "ar")
+            fresh.add(b"t" + k)
         fresh.update((b"a" + k, b"f" + k))
         span = day_range(d.date)
         items.append(

@@ -7,7 +7,7 @@ Two ways, in this order of trust:
    languages sharing one are linked, whatever their text.
 2. **Similarity**: otherwise a French document is translated into Arabic terms
    with the lexicon (the query translator run over its lead: phrases, names,
-   numbers kept as they are, only the terms the Arabic leads know) and compared
+   numbers kept as they are) and compared
    by cosine with the Arabic documents' tf-idf vectors (:mod:`search.link_graph`,
    numpy sparse products; idf frozen per generation family, :mod:`search.link_state`).
    Two documents are linked when each is the other's best match (ties: smaller id),
