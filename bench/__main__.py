@@ -44,7 +44,7 @@ def _scale(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         },
         "analysis_code": "compiled" if native.active() else f"pure Python: {native.reason}",
         "snn_available": data.snn_available(),
-        **bench_scale(sizes, args.workdir, out.with_suffix(".partial.json")),
+        **bench_scale(sizes, args.workdir, out.with_suffix(".partial.json"), args.keep),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")
@@ -77,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="where --scale writes its collections and indexes (default: the system temp dir)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="--scale keeps its collections and indexes under KEEP/n<size>; a later run with the "
+        "same KEEP serves them again without building (server memory and latency only)",
     )
     parser.add_argument(
         "--repeat",

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -195,19 +196,34 @@ def _stop(proc: Any) -> None:
         proc.wait()
 
 
-def _fihris(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str, Any]:
+def _fihris(
+    root: Path,
+    corpus: Path,
+    size: int,
+    mix: dict[str, Any],
+    *,
+    reuse: bool = False,
+    kept: bool = False,
+) -> dict[str, Any]:
+    """Build (unless ``reuse``: the index under ``root`` is served as it is), serve, update.
+
+    ``reuse`` measures the server only: no build figures. A ``kept`` index is
+    not updated (the update would change what the next run serves).
+    """
     py = sys.executable
     index = root / "index"
-    build = _measured([py, "-m", "web.cli", "index", "build", "--corpus", str(corpus.parent),
-                       "--index", str(index), "--json"])  # fmt: skip
-    live = index / (index / "CURRENT").read_text().strip()
-    result: dict[str, Any] = {
-        "build_docs_per_s": round(size / build["seconds"], 1),
-        "build_seconds": build["seconds"],
-        "build_peak_mb": build["peak_mb"],
-        "index_mb": _size_mb(live),
-        "build_links": _derived(build["stdout"]),
-    }
+    result: dict[str, Any] = {}
+    if not reuse:
+        build = _measured([py, "-m", "web.cli", "index", "build", "--corpus", str(corpus.parent),
+                           "--index", str(index), "--json"])  # fmt: skip
+        live = index / (index / "CURRENT").read_text().strip()
+        result = {
+            "build_docs_per_s": round(size / build["seconds"], 1),
+            "build_seconds": build["seconds"],
+            "build_peak_mb": build["peak_mb"],
+            "index_mb": _size_mb(live),
+            "build_links": _derived(build["stdout"]),
+        }
     port = _free_port()
     argv = [py, "-m", "web.cli", "serve", "--index", str(index), "--corpus", str(corpus.parent),
             "--port", str(port), "--reindex-every", "off"]  # fmt: skip
@@ -223,6 +239,8 @@ def _fihris(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[st
         result["server_mb_after_queries"] = _tree_rss_mb(server.pid)
     finally:
         _stop(server)
+    if reuse or kept:
+        return result
     extra = max(1, size // 100)
     scale_data.write(extra, corpus.parent / "docs-new.jsonl", start=size)
     update = _measured([py, "-m", "web.cli", "index", "update", "--corpus", str(corpus.parent),
@@ -245,16 +263,20 @@ def _derived(stdout: bytes) -> dict[str, Any]:
     return {k: v for k, v in derived.items() if k in wanted}
 
 
-def _naive(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str, Any]:
+def _naive(
+    root: Path, corpus: Path, size: int, mix: dict[str, Any], *, reuse: bool = False
+) -> dict[str, Any]:
     py = sys.executable
     index = root / "naive"
-    build = _measured([py, "-m", "bench.scale_naive", str(corpus), str(index)])
-    result: dict[str, Any] = {
-        "build_docs_per_s": round(size / build["seconds"], 1),
-        "build_seconds": build["seconds"],
-        "build_peak_mb": build["peak_mb"],
-        "index_mb": _size_mb(index),
-    }
+    result: dict[str, Any] = {}
+    if not reuse:
+        build = _measured([py, "-m", "bench.scale_naive", str(corpus), str(index)])
+        result = {
+            "build_docs_per_s": round(size / build["seconds"], 1),
+            "build_seconds": build["seconds"],
+            "build_peak_mb": build["peak_mb"],
+            "index_mb": _size_mb(index),
+        }
     port = _free_port()
     server, lexical = _serve(
         [py, "-m", "bench.naive_web", str(index), str(port)], port, "/search", {"q": "news"}
@@ -267,6 +289,14 @@ def _naive(root: Path, corpus: Path, size: int, mix: dict[str, Any]) -> dict[str
     finally:
         _stop(server)
     return result
+
+
+def _built(root: Path) -> bool:
+    """True when ``root`` holds a collection and both indexes of an earlier ``keep`` run."""
+    return all(
+        p.exists()
+        for p in (root / "corpus" / "docs.jsonl", root / "index" / "CURRENT", root / "naive")
+    )
 
 
 def exponent(sizes: list[int], values: list[float | None]) -> float | None:
@@ -293,42 +323,50 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
 
 
 def bench_scale(
-    sizes: list[int], workdir: Path | None = None, partial: Path | None = None
+    sizes: list[int],
+    workdir: Path | None = None,
+    partial: Path | None = None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     """Every size, Fihris and naive Whoosh in turn, then the exponents.
 
     ``partial``: where the rows measured so far are written after each size (a
-    300k run takes hours; an interrupted one keeps its figures).
+    300k run takes hours; an interrupted one keeps its figures). ``keep``: the
+    collections and both indexes stay under ``keep/n<size>``, and a later run
+    with the same ``keep`` serves them again without building (server memory,
+    readiness and latency only: what a change of the server needs measured,
+    both sides on the same indexes; no update, which would change them).
     """
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fihris-scale-") as tmp:
         for size in sizes:
-            root = Path(tmp) / f"n{size}"
+            root = (keep or Path(tmp)) / f"n{size}"
             corpus = root / "corpus" / "docs.jsonl"
-            scale_data.write(size, corpus)
+            reuse = keep is not None and _built(root)
+            if not reuse:
+                shutil.rmtree(root, ignore_errors=True)
+                scale_data.write(size, corpus)
             mix = queries(corpus)
             rows[str(size)] = {
-                "fihris": _fihris(root, corpus, size, mix),
-                "naive_whoosh": _naive(root, corpus, size, mix),
+                "reused_indexes": reuse,
+                "fihris": _fihris(root, corpus, size, mix, reuse=reuse, kept=keep is not None),
+                "naive_whoosh": _naive(root, corpus, size, mix, reuse=reuse),
                 "load_average": [round(x, 2) for x in os.getloadavg()],
             }
             fihris = rows[str(size)]["fihris"]
             naive = rows[str(size)]["naive_whoosh"]
-            rows[str(size)]["ratios"] = {
-                "build_docs_per_s": round(
-                    fihris["build_docs_per_s"] / naive["build_docs_per_s"], 2
-                ),
-                "server_mb_after_queries": round(
-                    fihris["server_mb_after_queries"] / naive["server_mb_after_queries"], 2
-                ),
+            ratios: dict[str, float] = {
+                key: round(fihris[key] / naive[key], 2)
+                for key in ("build_docs_per_s", "server_mb_after_start", "server_mb_after_queries")
+                if fihris.get(key) and naive.get(key)
             }
+            rows[str(size)]["ratios"] = ratios
             print(f"size {size}: {json.dumps(rows[str(size)])}", file=sys.stderr, flush=True)
             if partial is not None:
                 partial.parent.mkdir(parents=True, exist_ok=True)
                 partial.write_text(json.dumps(rows, indent=2, ensure_ascii=False), "utf-8")
-            import shutil
-
-            shutil.rmtree(root, ignore_errors=True)
+            if keep is None:
+                shutil.rmtree(root, ignore_errors=True)
     flat = {size: _flat(row) for size, row in rows.items()}
     keys = sorted(set().union(*(f.keys() for f in flat.values()))) if flat else []
     growth = {

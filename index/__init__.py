@@ -3,6 +3,7 @@
 Public surface (everything else is internal)::
 
     analyze, tokenize, analyze_word, Token, ANALYSIS_VERSION   analysis
+    analysis_cache_bytes, trim_analysis_caches                  its caches, bounded in bytes
     Document, detect_lang, CorpusReader, Problem, LoadReport    documents and loaders
     parse_date                                                  dates
     make_schema, document_fields                                schema
@@ -20,6 +21,7 @@ native.activate(__path__)
 
 from index.analysis import ANALYSIS_VERSION, Token, analyze, analyze_word, tokenize
 from index.build import RunStats, build_index, update_index
+from index.caches import analysis_cache_bytes, trim_analysis_caches
 from index.dates import date_bounds, parse_date
 from index.documents import LANGS, Document, detect_lang
 from index.errors import (
@@ -56,6 +58,7 @@ __all__ = [
     "Problem",
     "RunStats",
     "Token",
+    "analysis_cache_bytes",
     "analyze",
     "analyze_word",
     "build_index",
@@ -65,5 +68,6 @@ __all__ = [
     "make_schema",
     "parse_date",
     "tokenize",
+    "trim_analysis_caches",
     "update_index",
 ]

@@ -32,6 +32,17 @@ DEFAULT_CACHE_BYTES: Final = 256 << 20
 #: An entry larger than this share of the limit is returned but not kept: one huge
 #: postings list would otherwise push every other entry out.
 LARGEST_SHARE: Final = 8
+#: Shares of the limit kept for the caches a process has outside its generations,
+#: ``limit // share``: the analysis of words and chunks (:mod:`index.caches`; 16 MiB at
+#: the default) and the snippets' chunk map (:mod:`search.marks`; 32 MiB). A generation
+#: pins both (:func:`process_shares`), so all the caches together stay under
+#: ``FIHRIS_CACHE_BYTES``. Measured on 3,000 scale-benchmark documents, the scale
+#: benchmark's 504 queries in one process (encoder off), alternating with the former
+#: count bounds (300,000 chunks, 500,000 words; ~14–34 ms a query): 16 + 32 MiB,
+#: 15–24 ms; 8 + 16 MiB, 18–47 ms, the cross-language headline p95 3× the former (the
+#: snippets relearn the chunks of every hit once their map is replaced).
+ANALYSIS_SHARE: Final = 16
+SNIPPETS_SHARE: Final = 8
 #: Per entry: the key tuple, the ordered dict's node, the value's container.
 ENTRY_OVERHEAD: Final = 200
 _ARRAY_OVERHEAD: Final = 112  # sys.getsizeof(np.zeros(0))
@@ -114,6 +125,11 @@ class ByteCache:
                 "by_kind": {k: v for k, v in sorted(self._by_kind.items()) if v},
                 "pinned": dict(sorted(self._pinned.items())),
             }
+
+
+def process_shares(limit: int) -> dict[str, int]:
+    """Bytes of ``limit`` for the process-wide caches: ``analysis`` and ``snippets``."""
+    return {"analysis": limit // ANALYSIS_SHARE, "snippets": limit // SNIPPETS_SHARE}
 
 
 # -- estimates ------------------------------------------------------------------------

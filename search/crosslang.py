@@ -98,37 +98,54 @@ class TranslatorAdapter:
         self._lock = threading.Lock()
         #: Weighs candidates by the query's meaning (``use_encoder``); None: lexicon weights.
         self.chooser: Any = None
+        self._folder: Any = None
+        self._table_started = False
 
     def use_encoder(self, vectors: Any, folder: Any = None) -> None:
         """Choose translations in context with ``vectors`` (a ``QueryVectors``; None: off).
 
         The table of candidate vectors is read from ``folder`` (or built and kept
-        there) in a background thread; until it is ready the lexicon's weights
-        stand. See ``search.translate.context``.
+        there) in a background thread started by :meth:`prepare` or the first
+        translation; until it is ready the lexicon's weights stand. See
+        ``search.translate.context``.
         """
-        if vectors is None:
-            self.chooser = None
-            return
         from search.translate.context import ContextChooser
 
-        chooser = self.chooser = ContextChooser(vectors)
+        self.chooser = ContextChooser(vectors) if vectors is not None else None
+        self._folder = folder
+        self._table_started = False
 
-        def prepare() -> None:
-            chooser.prepare(self._get().lexicon, folder)
+    def _start_table(self) -> None:
+        chooser = self.chooser
+        if chooser is None or self._table_started:
+            return
+        with self._lock:
+            if self._table_started:
+                return
+            self._table_started = True
 
-        threading.Thread(target=prepare, name="fihris-translation-vectors", daemon=True).start()
+        def build() -> None:
+            chooser.prepare(self._get().lexicon, self._folder)
+
+        threading.Thread(target=build, name="fihris-translation-vectors", daemon=True).start()
 
     def context_ready(self, timeout: float | None = None) -> bool:
         """Whether translations are chosen in context (waiting up to ``timeout`` s for it)."""
-        return self.chooser is not None and bool(self.chooser.ready(timeout))
+        if self.chooser is None:
+            return False
+        if timeout is None or timeout > 0:
+            self._start_table()
+        return bool(self.chooser.ready(timeout))
 
     def prepare(self) -> None:
-        """Load the lexicon in a background thread (a server calls this at startup).
+        """Load the lexicon (and the translation vectors) in background threads.
 
-        Why: reading the lexicon's 57,000 entries takes about a second, which the
-        first cross-language query would otherwise wait for.
+        A server calls this at startup. Why: reading the lexicon (its compact table:
+        ~0.03 s; the TSV when the table is stale: about a second) and the glossary and
+        gazetteer takes time the first cross-language query would otherwise wait for.
         """
         threading.Thread(target=self._get, name="fihris-lexicon", daemon=True).start()
+        self._start_table()
 
     def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
         """Index ``vocabulary`` for name matching now (the engine calls it off the query path)."""
@@ -181,6 +198,7 @@ class TranslatorAdapter:
             last = index_of.get((word.source[-1].start, word.source[-1].end))
             if kept and first is not None and last is not None:
                 units.append((word, first, last, kept))
+        self._start_table()  # a no-op once started (or without an encoder)
         if self.chooser is not None and self.chooser.table is not None and units:
             ranked = [sorted(kept, key=lambda tr: -tr.weight) for _, _, _, kept in units]
             factors = self.chooser.factors(text, [[tr.display for tr in r] for r in ranked])

@@ -19,13 +19,19 @@ from typing import Any, Final
 
 import numpy as np
 
-from index import IndexStore, IndexStoreError, Manifest
+from index import (
+    IndexStore,
+    IndexStoreError,
+    Manifest,
+    analysis_cache_bytes,
+    trim_analysis_caches,
+)
 from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
-from search import proximity
+from search import marks, proximity
 from search.budget import DEFAULT_TIME_LIMIT_S, Budget
-from search.cache import DEFAULT_CACHE_BYTES
+from search.cache import DEFAULT_CACHE_BYTES, process_shares
 from search.compile import Compiled
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
@@ -90,6 +96,9 @@ class SearchEngine:
         self.index_dir = Path(index_dir)
         self.time_limit = time_limit
         self.cache_bytes = cache_bytes
+        # the analysis and snippet caches are per process: their shares of cache_bytes
+        self._shares = process_shares(cache_bytes)
+        marks.set_chunk_map_bytes(self._shares["snippets"])
         self.store = IndexStore(self.index_dir)
         self.cross = cross_language if cross_language is not None else default_cross_language()
         self.encoder: Encoder | None = load_encoder() if isinstance(encoder, str) else encoder
@@ -158,7 +167,7 @@ class SearchEngine:
     def warm(self) -> None:
         """Start loading, in the background, what the first queries would wait for.
 
-        The lexicon (about a second), the current generation's name
+        The lexicon and the gazetteer (a fraction of a second), the current generation's name
         vocabularies (built from the index's terms) and its passage vectors.
         Without an index yet, only the lexicon: the rest comes with the first
         generation.
@@ -185,7 +194,11 @@ class SearchEngine:
     def search(self, request: SearchRequest) -> SearchResults:
         """Run ``request``; raises InvalidQuery for a query with nothing searchable."""
         with self._detect_damage():
-            return self._search(request)
+            try:
+                return self._search(request)
+            finally:
+                # what a search (its snippets, above all) added to the analysis caches
+                trim_analysis_caches(self._shares["analysis"])
 
     def _search(self, request: SearchRequest) -> SearchResults:
         t0 = time.perf_counter()
@@ -536,9 +549,20 @@ class SearchEngine:
             "cross_language": self.cross is not None,
             "semantic": self.encoder.name if self.encoder is not None else None,
             "time_limit_s": TIME_LIMIT_S if self.time_limit is None else self.time_limit,
-            # the generation's caches, bounded in bytes (FIHRIS_CACHE_BYTES)
-            "cache": gen.cache.status(),
+            # the generation's caches, bounded in bytes (FIHRIS_CACHE_BYTES), and the
+            # process's, whose shares it pins
+            "cache": {**gen.cache.status(), "process": self._process_caches()},
             "ready": self._ready(gen),
+        }
+
+    def _process_caches(self) -> dict[str, Any]:
+        """The analysis and snippet caches: their shares of the limit and estimated bytes."""
+        return {
+            "analysis": {
+                "limit_bytes": self._shares["analysis"],
+                "bytes": sum(analysis_cache_bytes().values()),
+            },
+            "snippets": {"limit_bytes": self._shares["snippets"], "bytes": marks.chunk_map_bytes()},
         }
 
     def _ready(self, gen: Generation) -> dict[str, Any]:

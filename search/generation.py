@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from index import IndexStore
 from search.budget import Budget
-from search.cache import DEFAULT_CACHE_BYTES, ByteCache, strings_bytes
+from search.cache import DEFAULT_CACHE_BYTES, ByteCache, process_shares, strings_bytes
 from search.complete_files import mine_index, read_completions, release_memory
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
@@ -76,6 +76,10 @@ class Generation:
         self.dense: Any = None  # search.dense.DenseLayer, set by the engine on first use
         #: postings, phrases, doc frequencies and prefix expansions; vocabularies pinned
         self.cache = ByteCache(cache_bytes)
+        for name, share in process_shares(cache_bytes).items():
+            # the process's analysis and snippet caches live outside the generation
+            # (search.cache): their shares are kept out of its room
+            self.cache.pin(f"process:{name}", share)
         self.stats = Statistics(first, self.cache)
         self._vocab: dict[str, Any] = {}
         self._vocab_lock = threading.Lock()
@@ -216,6 +220,7 @@ class Generation:
         self.cache.pin(f"vocabulary:{kind}", _vocabulary_bytes(value))
         with self._vocab_lock:
             self._vocab[kind] = value
+        release_memory()  # the term lists read to build it, freed in this thread's arena
 
 
 def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> list[Any]:

@@ -14,6 +14,7 @@ phrases are checked from the occurrences of their first word only.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -52,14 +53,19 @@ class _ChunkMap:
     intersections run in C. Entries are only ever added, so a reader never sees
     a half-made answer; the whole map is replaced (not cleared) when full, so a
     search holding the old one finishes with it.
+
+    Full means :attr:`nbytes`, an estimate of its memory kept as chunks are
+    learnt (each chunk string, its place in the sets, each new key with its set),
+    past the bound :func:`set_chunk_map_bytes` sets.
     """
 
-    __slots__ = ("by_exact", "by_term", "seen")
+    __slots__ = ("by_exact", "by_term", "nbytes", "seen")
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
         self.by_term: dict[str, set[str]] = {}
         self.by_exact: dict[str, set[str]] = {}
+        self.nbytes = 0
 
     def learn(self, chunks: set[str]) -> None:
         """Analyse the ``chunks`` never met before into the map."""
@@ -67,12 +73,23 @@ class _ChunkMap:
         if not new:
             return
         by_term, by_exact = self.by_term, self.by_exact
+        keys = len(by_term) + len(by_exact)
+        chars = added = 0
         for chunk in new:
+            chars += len(chunk)
             for _, _, _, term, exact, _, stop in chunk_tokens(chunk)[0]:
                 if not stop:
                     by_term.setdefault(term, set()).add(chunk)
                 by_exact.setdefault(exact, set()).add(chunk)
+                added += 2 - stop
         self.seen |= new
+        # arithmetic only (sys.getsizeof per object cost as much as the learning):
+        # strings at 2 bytes a character (Arabic's; generous for French), every
+        # reference a slot, every new key its string, empty set and dict slot
+        keys = len(by_term) + len(by_exact) - keys
+        self.nbytes += (
+            2 * chars + len(new) * (_STR + _SLOT) + added * _SLOT + keys * (_NEW_KEY + _KEY)
+        )
 
     def holding(self, chunks: set[str], terms: Iterable[str], exacts: Iterable[str]) -> set[str]:
         """Those of ``chunks`` (all learnt) holding one of ``terms`` (not as a stop
@@ -86,16 +103,38 @@ class _ChunkMap:
         return found
 
 
-#: Distinct chunks the map may hold before it is replaced by an empty one.
-CHUNK_MAP_SIZE: Final = 300_000
+#: A reference in a set or a dict, with its share of the free room they keep.
+_SLOT: Final = 24
+#: A string object's header (``sys.getsizeof("")`` is 49; 74 for a 2-byte string).
+_STR: Final = 60
+#: A key met for the first time: its string (a short word) and its empty set and dict slot.
+_KEY: Final = 70
+_NEW_KEY: Final = sys.getsizeof(set()) + 50
+
+
+#: Bytes the map may hold before it is replaced by an empty one, unless a server sets
+#: a share of its FIHRIS_CACHE_BYTES (:func:`set_chunk_map_bytes`).
+DEFAULT_CHUNK_MAP_BYTES: Final = 32 << 20
+_limit = DEFAULT_CHUNK_MAP_BYTES
 _chunk_map = _ChunkMap()
+
+
+def set_chunk_map_bytes(limit: int) -> None:
+    """Bound the chunk map (one per process, shared by every engine: the last bound set wins)."""
+    global _limit
+    _limit = max(1, limit)
+
+
+def chunk_map_bytes() -> int:
+    """The estimated bytes of the chunk map."""
+    return _chunk_map.nbytes
 
 
 def _learnt(chunks: set[str]) -> _ChunkMap:
     """The chunk map, with ``chunks`` learnt (a fresh map if the current one is full)."""
     global _chunk_map
     current = _chunk_map
-    if len(current.seen) >= CHUNK_MAP_SIZE:
+    if current.nbytes >= _limit:
         current = _chunk_map = _ChunkMap()
     current.learn(chunks)
     return current

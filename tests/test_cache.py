@@ -20,7 +20,14 @@ import pytest
 from conftest import FR_PREFIXES, free_port
 from test_http import run_server
 
-from search.cache import LARGEST_SHARE, ByteCache, array_bytes, key_bytes
+from search.cache import (
+    ANALYSIS_SHARE,
+    LARGEST_SHARE,
+    SNIPPETS_SHARE,
+    ByteCache,
+    array_bytes,
+    key_bytes,
+)
 
 LIMIT = 64 * 1024
 
@@ -116,3 +123,9 @@ def test_status_shows_the_cache_within_its_limit_after_many_queries(
     assert after["entries"] > before["entries"]
     assert {"postings", "prefix"} <= set(after["by_kind"])
     assert sum(after["by_kind"].values()) + sum(after["pinned"].values()) == after["bytes"]
+    # the process's analysis and snippet caches: their shares pinned, their bytes within them
+    # (the analysis caches are emptied after a search that took them past their share)
+    for name, share in (("analysis", ANALYSIS_SHARE), ("snippets", SNIPPETS_SHARE)):
+        limit = after["process"][name]["limit_bytes"]
+        assert limit == CACHE_BYTES // share == after["pinned"][f"process:{name}"]
+    assert after["process"]["analysis"]["bytes"] <= after["process"]["analysis"]["limit_bytes"]

@@ -212,3 +212,64 @@ def test_one_pass_scan_for_many_chunks_marks_the_same(case: tuple[str, Highlight
         assert marks.matches(text) == matches_by_tokens(marks, text)
     finally:
         marks_module._FIND_MOST = saved
+
+
+def _news_texts(count: int) -> list[str]:
+    """Distinct texts of both scripts: many distinct chunks for the chunk map to learn."""
+    words = ["réforme", "gouvernement", "l'économie", "مجلس", "الوزراء", "بالمغرب", "«vote»"]
+    return [
+        " ".join(f"{words[(i + k) % len(words)]}{i * 31 + k}," for k in range(40))
+        + " réforme الوزراء"
+        for i in range(count)
+    ]
+
+
+def test_chunk_map_is_bounded_in_bytes_and_marks_the_same() -> None:
+    """Past its bound the chunk map starts afresh; the marks never change."""
+    from search import marks as marks_module
+
+    texts = _news_texts(400)
+    marks = highlighter(parse("réforme الوزراء"))
+    limit = 64 << 10
+    saved = marks_module._limit
+    marks_module.set_chunk_map_bytes(limit)
+    marks_module._chunk_map = marks_module._ChunkMap()
+    try:
+        fresh = 0
+        for text in texts:
+            before = marks_module._chunk_map
+            assert marks.matches(text) == matches_by_tokens(marks, text)
+            fresh += marks_module._chunk_map is not before
+            # at most one text's chunks past the bound (a text is learnt whole)
+            assert marks_module.chunk_map_bytes() < limit + (16 << 10)
+        assert fresh >= 3  # the bound was reached, several times
+    finally:
+        marks_module.set_chunk_map_bytes(saved)
+        marks_module._chunk_map = marks_module._ChunkMap()
+
+
+def test_chunk_map_estimate_is_near_what_it_holds() -> None:
+    """The estimate is within 0.8–2× of the objects the map holds (their sizes summed;
+    not tracemalloc, which would count other tests' threads too)."""
+    import sys
+
+    from search.marks import _ChunkMap
+
+    learnt = _ChunkMap()
+    for text in _news_texts(300):
+        learnt.learn(set(text.split()))
+    seen: set[int] = set()
+    held = 0
+    for obj in [learnt.seen, learnt.by_term, learnt.by_exact]:
+        todo: list[object] = [obj]
+        while todo:
+            item = todo.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            held += sys.getsizeof(item)
+            if isinstance(item, dict):
+                todo += [*item.keys(), *item.values()]
+            elif isinstance(item, set):
+                todo += list(item)
+    assert 0.8 * held <= learnt.nbytes <= 2 * held

@@ -74,11 +74,11 @@ class CandidateTable:
 def candidate_forms(lexicon: Any) -> list[str]:
     """The forms the table holds: the first candidates of every entry with more than one."""
     forms: set[str] = set()
-    for table in lexicon.entries.values():
-        for translations in table.values():
-            if len(translations) > 1:
-                best = sorted(translations, key=lambda tr: -tr.weight)[:MAX_SCORED]
-                forms.update(tr.display for tr in best)
+    # one entry at a time: ``entries`` would make the whole lexicon's objects at once
+    for _, _, translations in lexicon.groups():
+        if len(translations) > 1:
+            best = sorted(translations, key=lambda tr: -tr.weight)[:MAX_SCORED]
+            forms.update(tr.display for tr in best)
     return sorted(forms)
 
 
