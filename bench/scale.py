@@ -259,7 +259,8 @@ def _derived(stdout: bytes) -> dict[str, Any]:
         derived = json.loads(stdout).get("derived") or {}
     except ValueError:
         return {}
-    return {k: v for k, v in derived.items() if k in ("seconds", "reused", "computed")}
+    wanted = ("seconds", "reused", "computed", "rows", "changed", "family_continued")
+    return {k: v for k, v in derived.items() if k in wanted}
 
 
 def _naive(

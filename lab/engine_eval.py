@@ -44,8 +44,7 @@ from search.linking import (
     THRESHOLD,
     LinkDoc,
     lexicon_translate,
-    mutual_best,
-    similarity_scores,
+    similarity_graph,
 )
 from search.models import MAX_SIZE, Mode, SearchRequest
 from search.translate.lexicon import Lexicon
@@ -193,8 +192,8 @@ def linking_scores(docs: Sequence[Any], lexicon: Lexicon) -> dict[str, Any]:
             if setting == "closed" or drop[d.pair_id] != d.lang:
                 langs.setdefault(d.pair_id, set()).add(d.lang)
         expected = sum(1 for found in langs.values() if len(found) == 2)
-        french, arabic, rows = similarity_scores(kept, translate)
-        links = mutual_best(french, arabic, rows, THRESHOLD)
+        graph, _ = similarity_graph(kept, translate, THRESHOLD)  # what index builds run
+        links = graph.links()
         right = sum(truth[a] == truth[b] for a, b, _ in links)
         out[setting] = {
             "links": len(links),

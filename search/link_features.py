@@ -2,11 +2,10 @@
 
 Why: linking is dominated by two per-document steps, tokenising each Arabic
 lead (:func:`search.linking.lead_terms`) and translating each French lead with
-the lexicon; the rest (tf-idf weights over the collection, cosines, mutual best
-matches) is cheap array and dict work. An update changes 1% of the documents,
-so the links of the new generation are computed from the previous generation's
-per-document results for the unchanged documents, and the collection-wide part
-is recomputed whole: the links are exactly those of a full computation.
+the lexicon. An update changes 1% of the documents, so the new generation takes
+the previous generation's per-document results for the unchanged documents
+(and :mod:`search.link_state` carries over their vectors and cosines, under a
+frozen idf). Both steps give exactly what computing them afresh gives.
 
 Exactness, step by step:
 
@@ -69,6 +68,8 @@ class LinkFeatures:
         self._bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
         self._own: Counter[str] = Counter()
         self._changed: NameMatcher | None = None
+        self._changed_words = 0
+        self._answers: dict[Any, tuple[tuple[Candidate, ...] | None]] = {}
         self.reused = {"arabic": 0, "french": 0}
         self.computed = {"arabic": 0, "french": 0}
 
@@ -97,6 +98,8 @@ class LinkFeatures:
             t: own.get(t, 0) for t in own.keys() | prior.keys() if own.get(t) != prior.get(t)
         }
         self._changed = NameMatcher(changed, min_df=0)  # removed words (0) too
+        self._changed_words = len(changed)
+        self._answers = {}
 
     def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
         key = text_key(doc.text)
@@ -126,7 +129,12 @@ class LinkFeatures:
             return False, None
         fresh = []
         for forms, answer in probes:
-            now = _answer(changed, forms, answer)
+            if not self._changed_words:
+                fresh.append((forms, answer))  # nothing changed: every answer stands
+                continue
+            found = self._answers.get((forms, answer))
+            now = found[0] if found is not None else _answer(changed, forms, answer)
+            self._answers[(forms, answer)] = (now,)
             if now is None:
                 return False, None
             fresh.append((forms, now))
@@ -143,12 +151,17 @@ class LinkFeatures:
                 terms = _strings(arrays["terms"])
                 self._prior_counts = _read_counts(arrays, "a", terms)
                 self._prior_own = next(iter(_read_counts(arrays, "own", terms).values()), Counter())
-                probe_names = _strings(arrays["probe_names"])
+                names = _strings(arrays["probe_names"])
+                probed, p_off = arrays["f_probed"].tolist(), arrays["p_off"].tolist()
+                p_key = arrays["p_key"].tolist()
+                parsed: dict[int, Any] = {}  # a name looked up by many documents: read once
                 for n, (key, bag) in enumerate(_read_bags(arrays, terms).items()):
                     probes: Probes | None = None
-                    if arrays["f_probed"][n]:
-                        lo, hi = arrays["p_off"][n], arrays["p_off"][n + 1]
-                        probes = tuple(_probe(probe_names[i]) for i in arrays["p_key"][lo:hi])
+                    if probed[n]:
+                        probes = tuple(
+                            parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
+                            for i in p_key[p_off[n] : p_off[n + 1]]
+                        )
                     self._prior_bags[key] = (bag, probes)
         except Exception:  # absent, damaged or foreign: only a missed reuse
             self._prior_counts, self._prior_bags, self._prior_own = {}, {}, None

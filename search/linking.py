@@ -7,8 +7,10 @@ Two ways, in this order of trust:
    languages sharing one are linked, whatever their text.
 2. **Similarity**: otherwise a French document is translated into Arabic terms
    with the lexicon (the query translator run over its lead: phrases, names,
-   numbers kept as they are) and compared by cosine with the Arabic documents'
-   tf-idf vectors. Two documents are linked when each is the other's best match,
+   numbers kept as they are) and compared
+   by cosine with the Arabic documents' tf-idf vectors (:mod:`search.link_graph`,
+   numpy sparse products; idf frozen per generation family, :mod:`search.link_state`).
+   Two documents are linked when each is the other's best match (ties: smaller id),
    the cosine reaches :data:`THRESHOLD`, and their dates (when both have one)
    are at most :data:`MAX_DAYS` apart.
 
@@ -32,7 +34,6 @@ when the archive has them, remove most such candidates.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,7 +54,7 @@ LEAD_CHARS: Final = 6000
 #: Terms kept per vector: the distinctive ones; the rest add cost, not evidence.
 TOP_TERMS: Final = 60
 #: Bump when the algorithm changes: a persisted link file of another version is ignored.
-VERSION: Final = "1"
+VERSION: Final = "2"
 
 #: Document frequency of each term in a collection, and the collection's size.
 Frequencies = tuple[Mapping[str, int], int]
@@ -137,53 +138,22 @@ def ranges_compatible(
     return gap <= max_days
 
 
-class TermSpace:
-    """tf-idf vectors of one language's documents, and an inverted index over them."""
+def weigh(
+    counts: Mapping[str, float], frequency: Callable[[str], int], size: int
+) -> dict[str, float]:
+    """Sublinear tf × idf of the terms the collection knows, top terms, unit length.
 
-    def __init__(
-        self,
-        docs: Sequence[LinkDoc],
-        frequencies: Frequencies | None = None,
-        counts: Sequence[Counter[str]] | None = None,
-    ) -> None:
-        """``frequencies``: document frequencies and size of the whole language's collection.
-
-        Why not only ``docs``'s: they may be a few candidates around a date, and
-        a translated vector keeps only the terms the collection knows, so over a
-        handful of documents any shared word would look like strong evidence.
-        ``counts``: the documents' :func:`lead_terms`, when already known.
-        """
-        self.docs = list(docs)
-        if counts is None:
-            counts = [lead_terms(d.text) for d in self.docs]
-        self.own: Counter[str] = Counter()  # the candidates' vocabulary (for names)
-        for c in counts:
-            self.own.update(c.keys())
-        self.df, self.size = frequencies or (self.own, len(self.docs))
-        self.vectors = [self.vector(c) for c in counts]
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for n, vec in enumerate(self.vectors):
-            for term, weight in vec.items():
-                self.postings[term].append((n, weight))
-
-    def vector(self, counts: Mapping[str, float]) -> dict[str, float]:
-        """Sublinear tf × idf of the terms this language knows, top terms, unit length."""
-        weights = {
-            term: (1.0 + math.log(c) if c >= 1 else c) * math.log(1 + self.size / self.df[term])
-            for term, c in counts.items()
-            if c > 0 and self.df.get(term)
-        }
-        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        return {term: w / norm for term, w in top}
-
-    def scores(self, vec: Mapping[str, float]) -> dict[int, float]:
-        """Cosine of ``vec`` with every document sharing a term with it."""
-        acc: dict[int, float] = defaultdict(float)
-        for term, weight in vec.items():
-            for n, w in self.postings.get(term, ()):
-                acc[n] += weight * w
-        return acc
+    ``frequency(term)``: the term's document frequency (0: unknown, left out);
+    ``size``: the number of documents of the language it is counted in.
+    """
+    weights = {}
+    for term, c in counts.items():
+        df = frequency(term) if c > 0 else 0
+        if df:
+            weights[term] = (1.0 + math.log(c) if c >= 1 else c) * math.log(1 + size / df)
+    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    return {term: w / norm for term, w in top}
 
 
 class Features(Protocol):
@@ -199,8 +169,9 @@ class Features(Protocol):
 class _Computed:
     """:class:`Features` computed afresh for every document."""
 
-    def __init__(self, translate: Translate) -> None:
+    def __init__(self, translate: Translate | None) -> None:
         self.translate = translate
+        self.translating = translate is not None
 
     def counts(self, doc: LinkDoc) -> Counter[str]:
         return lead_terms(doc.text)
@@ -209,116 +180,59 @@ class _Computed:
         pass
 
     def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
+        assert self.translate is not None
         return self.translate(lead(doc.text), "ar", own)
 
 
-def similarity_scores(
+def similarity_graph(
     docs: Sequence[LinkDoc],
-    translate: Translate,
-    frequencies: Frequencies | None = None,
-    features: Features | None = None,
-) -> tuple[list[LinkDoc], list[LinkDoc], list[dict[int, float]]]:
-    """French docs, Arabic candidates, and per French doc its cosine with each candidate.
-
-    ``frequencies``: the Arabic collection's (see :class:`TermSpace`); by default
-    counted over every Arabic document of ``docs``. ``features``: per-document
-    results reused from a previous computation (the same results, faster).
-    """
-    source = features if features is not None else _Computed(translate)
-    french = [d for d in docs if d.lang == "fr"]
-    every = [d for d in docs if d.lang == "ar"] if french else []
-    arabic = _candidates(every, french)
-    if frequencies is None and len(arabic) < len(every):
-        counted: Counter[str] = Counter()
-        for doc in every:
-            counted.update(source.counts(doc).keys())
-        frequencies = (counted, len(every))
-    space = TermSpace(arabic, frequencies, [source.counts(d) for d in arabic])
-    source.begin(space.own)
-    spans = [day_range(d.date) for d in arabic]
-    rows = []
-    for doc in french:
-        vec = space.vector(source.translated(doc, space.own))
-        span = day_range(doc.date)
-        rows.append(
-            {n: s for n, s in space.scores(vec).items() if ranges_compatible(span, spans[n])}
-        )
-    return french, arabic, rows
-
-
-def _candidates(arabic: Sequence[LinkDoc], french: Sequence[LinkDoc]) -> list[LinkDoc]:
-    """The Arabic documents some French document could be linked with, by date.
-
-    Why: an archive of 30,000 Arabic dispatches and a few hundred French ones
-    needs vectors only for the Arabic dispatches published around the French
-    ones (and the undated). An undated French document keeps them all.
-    """
-    ranges = [day_range(d.date) for d in french]
-    if any(r is None for r in ranges):
-        return list(arabic)
-    windows = sorted(
-        (r[0] - timedelta(days=MAX_DAYS), r[1] + timedelta(days=MAX_DAYS))
-        for r in ranges
-        if r is not None
-    )
-    merged: list[tuple[date, date]] = []
-    for lo, hi in windows:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    starts = [lo for lo, _ in merged]
-    out = []
-    for doc in arabic:
-        span = day_range(doc.date)
-        if span is None:
-            out.append(doc)
-            continue
-        k = bisect.bisect_right(starts, span[1]) - 1
-        if k >= 0 and merged[k][1] >= span[0]:
-            out.append(doc)
-    return out
-
-
-def mutual_best(
-    french: Sequence[LinkDoc],
-    arabic: Sequence[LinkDoc],
-    rows: Sequence[Mapping[int, float]],
+    translate: Translate | None,
     threshold: float = THRESHOLD,
-) -> list[tuple[str, str, float]]:
-    """(French id, Arabic id, cosine) of the pairs that are each other's best match."""
-    best_fr: dict[int, tuple[float, int]] = {}
-    for i, row in enumerate(rows):
-        for n, s in row.items():
-            if n not in best_fr or s > best_fr[n][0]:
-                best_fr[n] = (s, i)
-    out = []
-    for i, row in enumerate(rows):
-        if not row:
-            continue
-        n, s = max(row.items(), key=lambda kv: (kv[1], -kv[0]))
-        if s >= threshold and best_fr[n][1] == i:
-            out.append((french[i].id, arabic[n].id, s))
-    return out
+    frequencies: Mapping[str, int] | None = None,
+    features: Features | None = None,
+    state: Any = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Every document's best match across languages and related dispatches
+    (:mod:`search.link_graph`), continuing ``state`` (:class:`search.link_state.LinkState`).
+
+    ``frequencies``: document frequencies of the collection's terms (by default
+    counted over the leads); ``features``: per-document results reused from a
+    previous computation (the same results, faster).
+    """
+    from search.link_state import LinkState, link_collection
+
+    source: Any = features if features is not None else _Computed(translate)
+    if translate is None:
+        source = _Computed(None) if features is None else source
+        source.translating = False
+    elif not hasattr(source, "translating"):
+        source.translating = True
+    return link_collection(docs, source, frequencies, state or LinkState({}), threshold)
 
 
 def compute_links(
     docs: Sequence[LinkDoc],
     translate: Translate | None,
     threshold: float = THRESHOLD,
-    frequencies: Frequencies | None = None,
+    frequencies: Mapping[str, int] | None = None,
     features: Features | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Every document's linked versions: declared pairs, then similarity for the others."""
+    graph = None
+    if translate is not None:
+        graph, _ = similarity_graph(docs, translate, threshold, frequencies, features)
+    return links_of(docs, graph)
+
+
+def links_of(docs: Sequence[LinkDoc], graph: Any) -> dict[str, tuple[str, ...]]:
+    """Declared pairs and the mutual best matches of ``graph`` (None: declared only)."""
     links: dict[str, set[str]] = defaultdict(set)
     for doc_id, others in declared_links(docs).items():
         links[doc_id] |= others
-    rest = [d for d in docs if not d.pair_id]
-    if translate is not None and rest:
-        french, arabic, rows = similarity_scores(rest, translate, frequencies, features)
-        for fr_id, ar_id, _ in mutual_best(french, arabic, rows, threshold):
-            links[fr_id].add(ar_id)
-            links[ar_id].add(fr_id)
+    if graph is not None:
+        for a, b, _ in graph.links():
+            links[a].add(b)
+            links[b].add(a)
     return {doc_id: tuple(sorted(others)) for doc_id, others in links.items() if others}
 
 

@@ -17,9 +17,11 @@ the file records the generation number, its document count, the lexicon
 version and the algorithm version, and is ignored when any of them differs.
 
 Incremental: beside the links, ``link-features.npz`` keeps what was computed per
-document (:mod:`search.link_features`); the next generation (an update carries
-the file over) reuses it for its unchanged documents, and its links are exactly
-those a computation from scratch gives.
+document (:mod:`search.link_features`) and ``link-state.npz`` the frozen idf,
+vectors and per-document results (:mod:`search.link_state`); the next generation
+(an update carries the files over) computes only the rows of its new and changed
+documents, and its links are those a computation from scratch gives under the
+same frozen idf.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, Final
 from index import Manifest
 from search.complete_files import mine_index, release_memory, write_completions
 from search.link_features import FEATURES_FILE, LinkFeatures
+from search.link_state import STATE_FILE, LinkState
 from search.linking import (
     LEAD_CHARS,
     LEAD_TOKENS,
@@ -45,10 +48,11 @@ from search.linking import (
     VERSION,
     LinkDoc,
     Translate,
-    compute_links,
     lexicon_translate,
+    links_of,
+    similarity_graph,
 )
-from search.related import RELATED, RELATED_MIN, Related, compute_related
+from search.related import RELATED, RELATED_MIN, Related, related_of_graph
 from search.vocab_files import write_vocabularies
 
 LINKS_FILE: Final = "translation-links.json"
@@ -134,22 +138,26 @@ class GenerationLinks:
             return read
         features = None
         loaded = False
+        state = LinkState(_features_stamp(lexicon_version, THRESHOLD))
         if translate is not None:
             features = LinkFeatures(translate, _features_stamp(lexicon_version))
             loaded = features.load(self.gen_dir / FEATURES_FILE)
             if not loaded and self.base_dir is not None:
                 loaded = features.load(self.base_dir / FEATURES_FILE)
+        if not state.load(self.gen_dir / STATE_FILE) and self.base_dir is not None:
+            state.load(self.base_dir / STATE_FILE)
         with self._index.searcher() as searcher:
             docs = self._documents(searcher)
-            arabic = sum(1 for d in docs if d.lang == "ar")
             df = _IndexFrequencies(searcher.reader())
-            links = compute_links(docs, translate, frequencies=(df, arabic), features=features)
-            self._links = links  # searches may show them while related ones are computed
-            related = compute_related(docs, translate, df)
+            graph, report = similarity_graph(docs, translate, THRESHOLD, df, features, state)
+            links = links_of(docs, graph if translate is not None else None)
+            related = related_of_graph(graph)
+            self._links = links
         if features is not None:
             features.save(self.gen_dir / FEATURES_FILE)
+        state.save(self.gen_dir / STATE_FILE)
         self._write(stamp, links, related)
-        self.report = {"source": "computed", "previous_results": loaded}
+        self.report = {"source": "computed", "previous_results": loaded, **report}
         if features is not None:
             self.report.update(reused=dict(features.reused), computed=dict(features.computed))
         return links, related
@@ -267,9 +275,12 @@ class _IndexFrequencies(Mapping[str, int]):
         return sum(1 for _ in self._reader.lexicon("body"))
 
 
-def _features_stamp(lexicon_version: str) -> dict[str, Any]:
-    """Per-document results are reusable with the same algorithm, lexicon and lead size."""
+def _features_stamp(lexicon_version: str, threshold: float | None = None) -> dict[str, Any]:
+    """Per-document results are reusable with the same algorithm, lexicon and lead size
+    (and a link state with the same threshold and related sizes)."""
+    extra = {} if threshold is None else {"threshold": threshold, "related": [RELATED, RELATED_MIN]}
     return {
+        **extra,
         "version": VERSION,
         "lexicon": lexicon_version,
         "lead_chars": LEAD_CHARS,

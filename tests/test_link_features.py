@@ -17,6 +17,7 @@ import pytest
 from index import IndexStore, build_index, update_index
 from search import prepare_generation
 from search.link_features import FEATURES_FILE
+from search.link_state import STATE_FILE, LinkState
 from search.links import LINKS_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,22 @@ def _write(docs: list[dict[str, Any]], folder: Path) -> Path:
         for doc in docs:
             out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return folder
+
+
+def _stamp() -> dict[str, Any]:
+    from search.linking import THRESHOLD
+    from search.links import _features_stamp
+    from search.translate.lexicon import Lexicon
+
+    return _features_stamp(Lexicon.load().version, THRESHOLD)
+
+
+def _related(index: Path) -> dict[str, list[list[Any]]]:
+    gen = IndexStore(index).current_dir()
+    related: dict[str, list[list[Any]]] = json.loads((gen / LINKS_FILE).read_text("utf-8"))[
+        "related"
+    ]
+    return related
 
 
 def _links(index: Path) -> dict[str, list[str]]:
@@ -94,18 +111,35 @@ def test_an_update_links_exactly_as_a_full_build(collection: Any, tmp_path: Path
     assert report["reused"]["arabic"] > report["computed"]["arabic"]
     assert report["reused"]["french"] > 0
 
+    # only the rows of new and changed documents (and of the few that named a removed
+    # one) were computed; the rest were carried over
+    assert report["family_continued"] is True
+    # (with 10% new documents many French translations change: new words can spell
+    # their names, so those rows are new too)
+    assert 0 < report["rows"] < len(after) // 2
     incremental = _links(index)
-    # the reference: the same generation linked from scratch (no previous results). Not
-    # a fresh build of the final corpus: Whoosh counts a deleted document in a term's
-    # document frequency until its segment is merged, so idf differs slightly there.
+    related = _related(index)
+    # the reference: the same generation linked from scratch under the same frozen idf
+    # (no per-document results, no carried rows). Not a fresh build of the final corpus:
+    # that starts a new family, idf counted again.
     gen = IndexStore(index).current_dir()
+    state = LinkState(_stamp())
+    assert state.load(gen / STATE_FILE)
+    state.forget_results()
+    state.save(gen / STATE_FILE)
     (gen / FEATURES_FILE).unlink()
     (gen / LINKS_FILE).unlink()
     scratch = prepare_generation(gen, None)
     assert scratch["reused"] == {"arabic": 0, "french": 0}
+    assert scratch["rows"] == len(after)  # every row computed
     reference = _links(index)
     assert len(reference) >= 20  # the collection has links to compare
     assert incremental == reference
+    assert related == _related(index)
+    # deleted documents keep no link and appear in no related list
+    deleted = {d["id"] for d in keep[:10]}
+    assert not deleted & (set(incremental) | {o for v in incremental.values() for o in v})
+    assert not deleted & {o for v in related.values() for o, _ in v}
 
 
 def test_damaged_previous_results_are_recomputed(tmp_path: Path) -> None:

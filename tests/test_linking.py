@@ -187,21 +187,19 @@ def test_a_file_of_another_generation_is_ignored(seed_index: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("french_dates", "arabic_date", "kept"),
+    ("french_date", "arabic_date", "linked"),
     [
-        (["2024-07-26"], "2024-07-29", True),  # inside the window
-        (["2024-07-26"], "2024-08-01", False),  # outside: never compared, never vectorised
-        (["2024-07-26", "2024-09-01"], "2024-08-30", True),  # the second window
-        (["2024-07-26"], None, True),  # an undated Arabic document is always a candidate
-        (["2024-07-26", None], "2015-01-01", True),  # an undated French one keeps them all
-        (["2024-07"], "2024-06-28", True),  # a month's window starts 3 days before the 1st
+        ("2024-07-26", "2024-07-29", True),  # inside the window (3 days)
+        ("2024-07-26", "2024-08-01", False),  # outside: never a link, however similar
+        ("2024-07-26", None, True),  # an undated Arabic document is always a candidate
+        (None, "2015-01-01", True),  # an undated French one too
+        ("2024-07", "2024-06-28", True),  # a month's window starts 3 days before the 1st
+        ("2024-07", "2024-06-27", False),
     ],
 )
-def test_candidates_by_date(
-    french_dates: list[str | None], arabic_date: str | None, kept: bool
+def test_links_within_the_date_window(
+    french_date: str | None, arabic_date: str | None, linked: bool
 ) -> None:
-    from search.linking import _candidates
-
-    french = [LinkDoc(f"fr{n}", "fr", "x", d) for n, d in enumerate(french_dates)]
-    arabic = [LinkDoc("ar", "ar", "y", arabic_date)]
-    assert (_candidates(arabic, french) == arabic) is kept
+    docs = [LinkDoc("fr", "fr", PORT_FR, french_date), LinkDoc("ar", "ar", PORT_AR, arabic_date)]
+    found = compute_links(docs, word_for_word(TOY))  # type: ignore[arg-type]
+    assert (found.get("fr") == ("ar",)) is linked
