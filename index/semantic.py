@@ -160,10 +160,17 @@ def done_fingerprints(layer: Path) -> set[str]:
 
 @dataclass
 class Layer:
-    """Every passage vector of a generation's folder, in memory, ready for a scan."""
+    """Every passage vector of a generation's folder, in memory, ready for a scan.
 
-    #: float32 unit rows, one per passage (a scan is one matrix-vector product)
-    matrix: npt.NDArray[np.float32]
+    Why the int8 codes and not float32 rows: a float32 copy of 60,000 passages
+    is 120 MB, the codes a quarter of it; a row's cosine with a query is
+    ``(codes @ query) * factors`` (the scale and the norm folded in one factor).
+    """
+
+    #: int8 rows, one per passage, as stored
+    codes: npt.NDArray[np.int8]
+    #: per passage: what turns ``codes @ v`` into the cosine with the unit vector ``v``
+    factors: npt.NDArray[np.float32]
     #: per passage: the index of its fingerprint in ``fingerprints``
     owner: npt.NDArray[np.int32]
     starts: npt.NDArray[np.int32]
@@ -171,11 +178,34 @@ class Layer:
     fingerprints: list[str]
     files: int
 
+    @property
+    def matrix(self) -> npt.NDArray[np.float32]:
+        """The float32 unit rows (tools and tests; the search reads the codes)."""
+        return unit_rows(self.codes, self.factors)
+
+
+def unit_rows(
+    codes: npt.NDArray[np.int8], factors: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """``codes`` as float32 unit rows."""
+    out: npt.NDArray[np.float32] = codes.astype(np.float32)
+    out *= factors[:, None]
+    return out
+
+
+def code_factors(codes: npt.NDArray[np.int8]) -> npt.NDArray[np.float32]:
+    """1 / the norm of each row of ``codes`` (its scale cancels out of a cosine)."""
+    norms = np.empty(len(codes), np.float32)
+    for at in range(0, len(codes), 8192):  # a float32 copy of a block at a time
+        block = codes[at : at + 8192].astype(np.float32)
+        norms[at : at + 8192] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
+
 
 def load_layer(layer: Path, chunks: Iterable[Chunk] | None = None) -> Layer:
     """All readable chunks of ``layer`` as one matrix (a fingerprint seen twice counts once)."""
     seen: dict[str, int] = {}
-    parts: list[npt.NDArray[np.float32]] = []
+    parts: list[npt.NDArray[np.int8]] = []
     owners: list[npt.NDArray[np.int32]] = []
     starts: list[npt.NDArray[np.int32]] = []
     ends: list[npt.NDArray[np.int32]] = []
@@ -193,16 +223,17 @@ def load_layer(layer: Path, chunks: Iterable[Chunk] | None = None) -> Layer:
             seen[str(f)] = len(seen)
             ids.append(seen[str(f)])
         owners.append(np.repeat(np.asarray(ids, np.int32), part.counts))
-        parts.append(part.vectors())
+        parts.append(part.codes)
         starts.append(part.starts)
         ends.append(part.ends)
     if not parts:
         zero = np.zeros(0, np.int32)
-        return Layer(np.zeros((0, 0), np.float32), zero, zero, zero, [], len(files))
-    matrix = np.concatenate(parts)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+        empty = np.zeros(0, np.float32)
+        return Layer(np.zeros((0, 0), np.int8), empty, zero, zero, zero, [], len(files))
+    codes = np.concatenate(parts)
     return Layer(
-        matrix,
+        codes,
+        code_factors(codes),
         np.concatenate(owners),
         np.concatenate(starts),
         np.concatenate(ends),

@@ -53,6 +53,11 @@ class QueryVectors:
                 self.encoder.encode(["fihris"])
                 self._ready = True
 
+    def clear(self) -> None:
+        """Forget every kept vector (the benchmark's first-time queries)."""
+        with self._lock:
+            self._cache.clear()
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """``(len(texts), dim)`` unit rows, the cached ones not encoded again."""
         rows: dict[str, Vectors] = {}

@@ -12,8 +12,17 @@ import pytest
 
 from index import IndexStore, build_index
 from index.embedding import embed_generation
+from index.semantic import Chunk
 from search import SearchEngine, validate_request
-from search.dense import GATHER_FRACTION, DenseIndex, fuse, top_by_meaning
+from search.dense import (
+    BLOCK_ROWS,
+    GATHER_FRACTION,
+    RUNS,
+    DenseIndex,
+    dense_index,
+    fuse,
+    top_by_meaning,
+)
 from search.errors import InvalidParameter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,16 +34,21 @@ def _ids(docs: Any) -> list[int]:
     return [int(d) for d in docs]
 
 
-def _random_index(documents: int, seed: int = 3) -> DenseIndex:
+def _random_index(documents: int, seed: int = 3, dim: int = 16) -> DenseIndex:
     """Unit vectors, 1 to 5 passages per document (real layers: rows grouped by document)."""
     rng = np.random.default_rng(seed)
     per_doc = rng.integers(1, 6, documents)
     docs = np.repeat(np.arange(documents, dtype=np.int64) * 2, per_doc)  # docnums with gaps
-    matrix = rng.standard_normal((len(docs), 16)).astype(np.float32)
+    matrix = rng.standard_normal((len(docs), dim))
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    unique, segment = np.unique(docs, return_index=True)
     spans = np.zeros(len(docs), np.int32)
-    return DenseIndex(matrix, docs, spans, spans, segment.astype(np.int64), unique, documents)
+    chunk = Chunk.of([], [], matrix.astype(np.float32))  # int8 codes, as stored
+    factors = (1.0 / np.linalg.norm(chunk.codes.astype(np.float32), axis=1)).astype(np.float32)
+    return dense_index(chunk.codes, factors, docs, spans, spans)
+
+
+def _unit(index: DenseIndex, row: int) -> Any:
+    return index.codes[row].astype(np.float32) * index.factors[row]
 
 
 def _mask(kind: str, documents: int) -> Any:
@@ -47,10 +61,12 @@ def _mask(kind: str, documents: int) -> Any:
         "first and last": (at == 0) | (at == documents - 1),
         "a language block": at >= documents // 3,
         "two blocks": (at < 100) | ((at > 500) & (at < 900)),
-        # few rows, scattered: only the allowed rows are copied and scanned
+        # few rows, scattered: only the allowed rows are gathered and scanned
         "scattered few": rng.random(documents) < 0.5 / GATHER_FRACTION / 3,
-        # most rows: everything scanned, the mask after
+        # many rows in more runs than RUNS: everything scanned, the mask after
         "scattered most": rng.random(documents) < 0.7,
+        # half the rows in RUNS / 2 runs: each run scanned, nothing else
+        "runs": (at // (documents // RUNS)) % 2 == 0,
     }[kind]
 
 
@@ -65,6 +81,7 @@ def _mask(kind: str, documents: int) -> Any:
         "two blocks",
         "scattered few",
         "scattered most",
+        "runs",
     ],
 )
 def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_finds(
@@ -72,7 +89,7 @@ def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_f
 ) -> None:
     index = _random_index(4000)
     allowed = _mask(kind, 4000)
-    query = index.matrix[5] * 0.6 + index.matrix[3900] * 0.4
+    query = _unit(index, 5) * 0.6 + _unit(index, 3900) * 0.4
     query = (query / np.linalg.norm(query)).astype(np.float32)
     full = index.best(query)[allowed]
     np.testing.assert_allclose(index.best(query, allowed), full, rtol=0, atol=1e-6)
@@ -80,6 +97,48 @@ def test_scanning_only_the_allowed_documents_finds_what_the_full_scan_filtered_f
     order = np.argsort(-full, kind="stable")[:20]
     assert sorted(_ids(docs)) == sorted(_ids(index.unique[allowed][order]))
     np.testing.assert_allclose(np.sort(sims), np.sort(full[order]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("dim", "block"),
+    [
+        (512, 1),  # the encoder's width, one row a block
+        (512, BLOCK_ROWS),  # the last block partial (rows not a multiple of the block)
+        (16, 7),
+    ],
+)
+def test_the_int8_scan_gives_the_cosines_of_the_stored_vectors(dim: int, block: int) -> None:
+    rng = np.random.default_rng(dim + block)
+    vectors = rng.standard_normal((1000, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunk = Chunk.of([], [], vectors)
+    factors = (1.0 / np.linalg.norm(chunk.codes.astype(np.float32), axis=1)).astype(np.float32)
+    spans = np.zeros(1000, np.int32)
+    index = dense_index(chunk.codes, factors, np.arange(1000, dtype=np.int64), spans, spans)
+    query = vectors[3]
+    import search.dense as dense
+
+    old, dense.BLOCK_ROWS = dense.BLOCK_ROWS, block  # type: ignore[misc]
+    try:
+        sims = index.scan(query)
+        part = index.scan(query, 250, 777)
+    finally:
+        dense.BLOCK_ROWS = old  # type: ignore[misc]
+    # int8 codes with a scale per passage: within 1e-2 of the float cosines, the row itself 1
+    np.testing.assert_allclose(sims, vectors @ query, atol=1e-2)
+    np.testing.assert_allclose(part, sims[250:777], atol=1e-6)
+    assert int(np.argmax(sims)) == 3 and abs(float(sims[3]) - 1.0) < 1e-3
+
+
+def test_a_column_filter_refusing_most_of_the_first_pass_still_fills_the_depth() -> None:
+    index = _random_index(4000)
+    query = _unit(index, 10)
+    rare = set(index.unique[::97].tolist())  # 42 documents pass, few of them near the query
+    docs, _sims = top_by_meaning(index, query, None, rare.__contains__, depth=20)
+    exact = index.best(query)
+    passing = np.isin(index.unique, list(rare))
+    order = np.argsort(-exact[passing], kind="stable")[:20]
+    assert _ids(docs) == sorted(_ids(index.unique[passing][order]))
 
 
 @pytest.mark.parametrize(
