@@ -313,7 +313,7 @@ def test_head_answers_like_get_on_every_get_route(live_server: str, app: Any, qu
     with httpx.Client(base_url=live_server, timeout=20) as http:
         for path in get_paths(app):
             target = path + query
-            got, head = http.get(target), http.head(target)
+            got, head, after = http.get(target), http.head(target), http.get(target)
             assert head.status_code == got.status_code, (target, head.status_code)
             assert head.content == b"", target
             for name in ("content-type", "content-security-policy", "x-content-type-options"):
@@ -322,9 +322,12 @@ def test_head_answers_like_get_on_every_get_route(live_server: str, app: Any, qu
                 assert got.headers.get("transfer-encoding") == "chunked", target
                 assert "content-length" not in head.headers, target
                 continue
-            # the length GET would send (took_ms and the re-index age differ by a few digits)
+            # the length GET would send (took_ms and the re-index age differ by a few digits);
+            # the GET before or the one after: story links computed in the background may
+            # arrive between two requests and add "aussi en arabe" to a page
             length = int(head.headers["content-length"])
-            assert abs(length - len(got.content)) <= 12, (target, length, len(got.content))
+            sent = (len(got.content), len(after.content))
+            assert min(abs(length - n) for n in sent) <= 12, (target, length, sent)
 
 
 def test_head_on_the_raw_socket_sends_no_body(live_server: str) -> None:
