@@ -381,6 +381,9 @@ def bench_scale(
         "rows": rows,
         "growth_exponent": growth,
         "latency_note": "loopback HTTP, one client, distinct queries; naive runs each twice",
+        # FIHRIS_ENCODER=off: the lexical build and server (the embedding has its own
+        # bench, ``--only semantic``: tens of documents per second would hide the rest)
+        "encoder": os.environ.get("FIHRIS_ENCODER", "on"),
     }
 
 
