@@ -47,12 +47,11 @@ from search.models import (
     DocumentView,
     Facets,
     Interpretation,
-    Match,
     Mode,
     SearchRequest,
     SearchResults,
 )
-from search.prepare import Prepared, meaning_text, prepare
+from search.prepare import meaning_text, prepare
 from search.query import analysed_terms, parse
 from search.query_vectors import QueryVectors
 from search.snippets import Highlighter
@@ -220,8 +219,9 @@ class SearchEngine:
             self.query_vectors.ready()  # the encoder's first call: outside the budget too
         # read at each search (not bound at definition): tests and tools may change it
         budget = Budget(TIME_LIMIT_S if self.time_limit is None else self.time_limit)
-        prepared = self._prepare(
+        prepared = prepare(
             gen,
+            self.cross,
             parsed,
             request.q,
             request.cross,
@@ -249,8 +249,8 @@ class SearchEngine:
             )
             if not visible and compiled.exact_phrase is not None and not evaluator.timed_out:
                 # no dispatch has the phrase word for word: search its words instead
-                prepared = self._prepare(
-                    gen, parsed, request.q, request.cross, request.lang,
+                prepared = prepare(
+                    gen, self.cross, parsed, request.q, request.cross, request.lang,
                     frozenset(request.exclude_translations), request.match, relax=True,
                     budget=budget,
                 )  # fmt: skip
@@ -419,23 +419,6 @@ class SearchEngine:
         layer: DenseLayer = gen.dense
         return layer.wait() if self._wait_vectors else layer.current()
 
-    def _prepare(
-        self,
-        gen: Generation,
-        parsed: Any,
-        text: str,
-        cross: bool,
-        lang: str | None,
-        exclude: frozenset[str],
-        match: Match = "best",
-        relax: bool = False,
-        budget: Budget | None = None,
-    ) -> Prepared:
-        """:func:`search.prepare.prepare` with this engine's translator."""
-        return prepare(
-            gen, self.cross, parsed, text, cross, lang, exclude, match, relax=relax, budget=budget
-        )
-
     def _suggest(
         self,
         gen: Generation,
@@ -459,8 +442,8 @@ class SearchEngine:
         def count(q: str) -> int:
             try:
                 other = parse(q)
-                query = self._prepare(
-                    gen, other, q, False, request.lang, frozenset(), request.match
+                query = prepare(
+                    gen, self.cross, other, q, False, request.lang, frozenset(), request.match
                 )[0]
             except SearchError:
                 return 0
@@ -528,8 +511,8 @@ class SearchEngine:
         if q and q.strip():
             with contextlib.suppress(SearchError):
                 parsed = parse(q)
-                _, own, translated, _, _, _ = self._prepare(
-                    gen, parsed, q, cross, None, frozenset()
+                _, own, translated, _, _, _ = prepare(
+                    gen, self.cross, parsed, q, cross, None, frozenset()
                 )
                 marks = own.merged(translated)
         with gen.searcher() as searcher:

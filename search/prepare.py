@@ -45,27 +45,6 @@ def prepare(
     budget: Budget | None = None,
 ) -> Prepared:
     """The query, own and translated marks, translations shown, notes, and the compiled form."""
-    token = MEANING.set(meaning_text(parsed, text))
-    try:
-        return _compile(
-            gen, cross_language, parsed, text, cross, lang, exclude, match, relax, budget
-        )
-    finally:
-        MEANING.reset(token)
-
-
-def _compile(
-    gen: Generation,
-    cross_language: CrossLanguage | None,
-    parsed: Any,
-    text: str,
-    cross: bool,
-    lang: str | None,
-    exclude: frozenset[str],
-    match: Match,
-    relax: bool,
-    budget: Budget | None,
-) -> Prepared:
     translations: list[WordTranslationModel] = []
     translated = Highlighter()
     targets = [
@@ -99,7 +78,11 @@ def _compile(
             cut.add(prefix)
         return terms, capped
 
-    compiled = compile_query(parsed, prefixes, expander, match, relax)
+    token = MEANING.set(meaning_text(parsed, text))  # what the translations are chosen against
+    try:
+        compiled = compile_query(parsed, prefixes, expander, match, relax)
+    finally:
+        MEANING.reset(token)
     query = compiled.query
     if budget is not None and cut.intersection(compiled.excluded_prefixes):
         # "-ba*" half expanded would let through documents it must exclude: nothing
