@@ -16,11 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import search.translate.context as context
-from lab.engine_eval import EngineRetriever
-from lab.known_items import load_set
-from lab.lexicon_build import DEFAULT_DATA, build_lexicon
-from lab.ranking_eval import engine_search, metrics, request_for
-from search.translate.lexicon import Lexicon
+from lab.lexicon_build import DEFAULT_DATA
+from lab.ranking_eval import engine_search, metrics, request_for, tuning_retriever
 
 GRID = (0.0, 5.0, 10.0, 20.0, 40.0)
 ROWS = ("lexical", "hybrid")
@@ -29,14 +26,7 @@ ROWS = ("lexical", "hybrid")
 def tune(data_dir: Path, sets: Sequence[str], grid: Sequence[float] = GRID) -> dict[str, Any]:
     table: dict[float, dict[str, float]] = {beta: {} for beta in grid}
     for name in sets:
-        known = load_set(data_dir, name)
-        lexicon = (
-            build_lexicon(data_dir, exclude=frozenset({known.lexicon_excludes}))
-            if known.lexicon_excludes
-            else Lexicon.load()
-        )
-        targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
-        retriever = EngineRetriever(known.docs, lexicon, "and", name_langs=targets, semantic=True)
+        known, retriever = tuning_retriever(data_dir, name)
         items = [i for i in known.items if i.half == "tune" and i.query_lang != i.target_lang]
         try:
             search = engine_search(retriever)

@@ -19,11 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import search.dense as dense
-from lab.engine_eval import EngineRetriever
-from lab.known_items import load_set
-from lab.lexicon_build import DEFAULT_DATA, build_lexicon
-from lab.ranking_eval import engine_search, metrics, request_for
-from search.translate.lexicon import Lexicon
+from lab.lexicon_build import DEFAULT_DATA
+from lab.ranking_eval import engine_search, metrics, request_for, tuning_retriever
 
 #: (method, K, WEIGHT): K matters to rrf only
 GRID = (
@@ -38,14 +35,7 @@ def tune(
 ) -> dict[str, Any]:
     runs = []
     for name in sets:
-        known = load_set(data_dir, name)
-        lexicon = (
-            build_lexicon(data_dir, exclude=frozenset({known.lexicon_excludes}))
-            if known.lexicon_excludes
-            else Lexicon.load()
-        )
-        targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
-        retriever = EngineRetriever(known.docs, lexicon, "and", name_langs=targets, semantic=True)
+        known, retriever = tuning_retriever(data_dir, name)
         items = [i for i in known.items if i.half == "tune"]
         runs.append((name, retriever, items))
     table: list[dict[str, Any]] = []

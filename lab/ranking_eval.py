@@ -156,6 +156,24 @@ def cross_over_same(results: Mapping[str, Any], half: str = "test") -> dict[str,
     return out
 
 
+def lexicon_for(data_dir: Path, known: KnownItemSet) -> Lexicon:
+    """The set's lexicon: built without the evaluated dataset when it is one of its sources."""
+    if known.lexicon_excludes:
+        return build_lexicon(data_dir, exclude=frozenset({known.lexicon_excludes}))
+    return Lexicon.load()
+
+
+def tuning_retriever(data_dir: Path, name: str) -> tuple[KnownItemSet, EngineRetriever]:
+    """Set ``name`` and an embedded engine over its documents (the tuning tools' set-up).
+
+    The lexicon is the one ``evaluate`` uses for the set (:func:`lexicon_for`).
+    """
+    known = load_set(data_dir, name)
+    lexicon = lexicon_for(data_dir, known)
+    targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
+    return known, EngineRetriever(known.docs, lexicon, "and", name_langs=targets, semantic=True)
+
+
 def evaluate_set(
     known: KnownItemSet, lexicon: Lexicon, search: Search | None = None
 ) -> dict[str, Any]:
@@ -213,12 +231,7 @@ def evaluate(
     for name in sets:
         started = time.perf_counter()
         known = load_set(data_dir, name, limit)
-        if lexicons and name in lexicons:
-            lexicon = lexicons[name]
-        elif known.lexicon_excludes:
-            lexicon = build_lexicon(data_dir, exclude=frozenset({known.lexicon_excludes}))
-        else:
-            lexicon = Lexicon.load()
+        lexicon = lexicons[name] if lexicons and name in lexicons else lexicon_for(data_dir, known)
         lexicon_s = time.perf_counter() - started
         result = evaluate_set(known, lexicon)
         result["seconds"]["lexicon"] = round(lexicon_s, 1)
