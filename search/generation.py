@@ -28,6 +28,7 @@ from search.cache import DEFAULT_CACHE_BYTES, ByteCache, process_shares, strings
 from search.complete_files import mine_index, read_completions, release_memory
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
+from search.strings import TermSet
 from search.suggest import Vocabulary
 from search.timeline import month_numbers
 from search.vocab_files import read_terms
@@ -226,7 +227,9 @@ class Generation:
         else:
             from index.text import is_arabic
 
-            value = {t: 1 for t in terms if is_arabic(t) == (kind == "ar")}
+            # packed (search.strings): the words of one script, ~20 bytes each
+            value = TermSet(t for t in terms if is_arabic(t) == (kind == "ar"))
+            del terms
             if self._prepare_names is not None:
                 # the translator's name index over these words (a second or two
                 # on 100,000 words), built here so that no query waits for it
@@ -284,6 +287,8 @@ def _vocabulary_bytes(value: Any) -> int:
     """Estimated bytes of a vocabulary: the suggestion buckets or a name dictionary."""
     if isinstance(value, Vocabulary):
         return value.nbytes()
+    if isinstance(value, TermSet):
+        return value.nbytes
     if isinstance(value, dict):
         return sys.getsizeof(value) + strings_bytes(value)
     return 0

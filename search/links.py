@@ -225,9 +225,11 @@ class GenerationLinks:
     def _read(
         self, stamp: dict[str, Any]
     ) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[tuple[str, float], ...]]] | None:
-        tables = read_tables(self.gen_dir / TABLES_FILE, stamp)  # mapped: nothing loaded
-        if tables is not None:
-            return tables
+        # the tables are the JSON's compact copy: read (mapped) only while it is there
+        if (self.gen_dir / LINKS_FILE).exists():
+            tables = read_tables(self.gen_dir / TABLES_FILE, stamp)
+            if tables is not None:
+                return tables
         try:
             data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
             if not isinstance(data, dict) or data.get("stamp") != stamp:
