@@ -25,8 +25,6 @@ pages that survivors keep.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any, Final
 import numpy as np
 
 from search import complete
+from search.allocator import release_memory as release_memory  # re-exported: its old home
 from search.complete import Completions, Table
 from search.mapped import map_npz
 from search.vocab_files import stamp
@@ -132,19 +131,3 @@ def _in_bytes(raw: Any, char_at: Any) -> tuple[Any, Any]:
     if len(char_at) and (int(char_at[-1]) != len(points) or int(char_at.min()) < 0):
         raise ValueError("completion table: offsets do not match the strings")
     return np.array(raw), ends[np.asarray(char_at)]
-
-
-def release_memory() -> None:
-    """Hand memory freed by a large build back to the system (glibc only; else nothing).
-
-    Why: mining frees millions of small strings, dict entries and tuples, but
-    glibc keeps the freed space in the arenas of the thread that mined (a
-    background thread's arena is never trimmed on its own), so the server's
-    resident size stays at its peak. ``malloc_trim(0)`` returns the free pages
-    of every arena.
-    """
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(name).malloc_trim(0)

@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from index import IndexStore
+from search.allocator import release_memory
 from search.budget import Budget
 from search.cache import DEFAULT_CACHE_BYTES, ByteCache, process_shares, strings_bytes
-from search.complete_files import mine_index, read_completions, release_memory
+from search.complete_files import mine_index, read_completions
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
 from search.strings import TermSet
