@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -160,7 +160,7 @@ def array_bytes(*arrays: np.ndarray[Any, Any]) -> int:
     return sum(a.nbytes + _ARRAY_OVERHEAD for a in arrays)
 
 
-def bytes_list_bytes(values: list[bytes] | None) -> int:
+def bytes_list_bytes(values: Sequence[bytes] | None) -> int:
     """A list of byte strings (encoded positions): each string and its slot in the list."""
     if values is None:
         return 0

@@ -36,6 +36,7 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from search.cache import ByteCache, array_bytes, bytes_list_bytes
+from search.strings import ByteStrings
 
 #: A cached doc frequency (a Python int) and a Postings object's own header.
 _INT_BYTES: Final = 32
@@ -86,7 +87,7 @@ class Postings:
     docnums: Ints
     weights: Floats
     scores: Floats  # BM25F of the term alone in each document
-    values: list[bytes] | None = None  # encoded positions, read only for phrases
+    values: Sequence[bytes] | None = None  # encoded positions (ByteStrings), for phrases
 
 
 def frozen(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -228,14 +229,19 @@ class Statistics:
         scores = self.bm25(
             searcher, field, self.idf(self.doc_frequency(searcher, field, text)), tf, ids
         )
-        return Postings(frozen(ids), frozen(tf), frozen(scores), encoded)
+        packed = ByteStrings(encoded) if encoded is not None else None
+        return Postings(frozen(ids), frozen(tf), frozen(scores), packed)
 
 
 def postings_bytes(postings: Postings) -> int:
     """Estimated bytes of a postings entry: its three arrays and its encoded positions."""
     return (
         array_bytes(postings.docnums, postings.weights, postings.scores)
-        + bytes_list_bytes(postings.values)
+        + (
+            postings.values.nbytes
+            if isinstance(postings.values, ByteStrings)
+            else bytes_list_bytes(postings.values)
+        )
         + _OBJECT_BYTES
     )
 

@@ -9,7 +9,8 @@ is searched with the same bisection as a sorted list of ``str``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import overload
 
 import numpy as np
 
@@ -51,6 +52,43 @@ class Strings:
         if lo < len(offsets) - 1 and blob[offsets[lo] : offsets[lo + 1]] == wanted:
             return lo
         return -1
+
+
+class ByteStrings(Sequence[bytes]):
+    """Byte strings (a postings list's encoded positions) as one ``bytes`` and offsets.
+
+    Why: a cached postings list with positions held one ``bytes`` object per posting
+    (33 bytes of header each, and as many small blocks for the allocator to scatter);
+    packed, a posting costs its bytes and an 8-byte offset.
+    """
+
+    __slots__ = ("_blob", "_offsets")
+
+    def __init__(self, values: Sequence[bytes]) -> None:
+        offsets = np.zeros(len(values) + 1, np.int64)
+        np.cumsum([len(v) for v in values], out=offsets[1:])
+        self._blob = b"".join(values)
+        self._offsets = offsets.tolist() if len(values) < 64 else offsets
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._blob) + 8 * len(self._offsets) + 200
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[bytes]: ...
+    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._blob[int(self._offsets[i]) : int(self._offsets[i + 1])]
 
 
 class TermSet(Mapping[str, int]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.strings import Strings, TermSet
+from search.strings import ByteStrings, Strings, TermSet
 from search.translate.transliterate import NameMatcher
 
 WORDS = ["kadhafi", "gaddafi", "القذافي", "قذاف", "édison", "اديسون", "bachmann", "باكمان", "a"]
@@ -40,3 +40,14 @@ def test_strings_find_by_bisection_in_code_point_order() -> None:
     assert [pool[i] for i in range(len(pool))] == values
     assert all(pool.find(v) == i for i, v in enumerate(values))
     assert pool.find("zz") == -1 and Strings([]).find("a") == -1
+
+
+@pytest.mark.parametrize("count", [0, 3, 200])  # few offsets are kept as a list, many as an array
+def test_byte_strings_read_back_each_value(count: int) -> None:
+    values = [bytes([i % 256]) * (i % 5) for i in range(count)]  # empty ones included
+    packed = ByteStrings(values)
+    assert len(packed) == count and list(packed) == values
+    if count:
+        assert packed[-1] == values[-1] and packed[1:3] == values[1:3]
+    with pytest.raises(IndexError):
+        packed[count]
