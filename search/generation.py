@@ -179,7 +179,8 @@ class Generation:
         vectors by them, so a lexical server never holds them (~100 bytes a document)."""
         found = self._fingerprints
         if found is None:
-            with self.searcher() as searcher:
+            # a searcher of its own, not one of the pool: the caller may hold one already
+            with self.index.searcher() as searcher:
                 found = self._fingerprints = list(_column(searcher, "fingerprint", ""))
         return found
 
