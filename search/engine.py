@@ -36,10 +36,11 @@ from search.cache import DEFAULT_CACHE_BYTES, process_shares
 from search.compile import Compiled
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
-from search.dense import DenseIndex, DenseLayer, fuse, top_by_meaning
+from search.dense import DenseIndex, DenseLayer, top_by_meaning
 from search.errors import InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
+from search.fusion import fuse, meaning_weights
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
 from search.hits import Meaning, document_page, hit
@@ -420,8 +421,10 @@ class SearchEngine:
         # each language over its own best (the fair French/Arabic merge): with lang=ar, an
         # Arabic dispatch's words are weighed against the best Arabic one, not a French one
         home = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
-        lexical = _per_lang(gen, found, home or _query_lang(parsed))
-        return "hybrid", fuse(lexical, (docs, sims)), meaning, notes
+        own = _query_lang(parsed)
+        lexical = _per_lang(gen, found, home or own)
+        weights = meaning_weights(sims, gen.lang_codes.among(docs, {own}))
+        return "hybrid", fuse(lexical, (docs, sims), weights), meaning, notes
 
     def _dense(self, gen: Generation) -> DenseIndex | None:
         if self.encoder is None:
