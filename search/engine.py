@@ -30,6 +30,7 @@ from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import marks, proximity
+from search.allocator import Trimmer
 from search.budget import DEFAULT_TIME_LIMIT_S, Budget
 from search.cache import DEFAULT_CACHE_BYTES, process_shares
 from search.compile import Compiled
@@ -113,6 +114,7 @@ class SearchEngine:
         self._gen: Generation | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._closed = False
+        self.trimmer = Trimmer()
 
     # -- generations --------------------------------------------------------------------
     def _generation(self) -> Generation:
@@ -200,6 +202,7 @@ class SearchEngine:
             finally:
                 # what a search (its snippets, above all) added to the analysis caches
                 trim_analysis_caches(self._shares["analysis"])
+                self.trimmer.searched()  # and what it freed, back to the system now and then
 
     def _search(self, request: SearchRequest) -> SearchResults:
         t0 = time.perf_counter()
