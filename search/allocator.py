@@ -12,7 +12,11 @@ nothing there.
 
 A trim takes ~20 ms on such a heap, with the interpreter lock released but the
 heaps' locks held, so it is not run after every search: at most once every
-:data:`TRIM_EVERY` seconds, after a search, in a thread of its own.
+:data:`TRIM_EVERY` seconds, in a thread of its own, and only once searches have
+paused for :data:`IDLE_S` (or after :data:`PATIENCE_S` of searches without a
+pause): a search allocating while the heaps are locked waits for the trim, and
+one search in a few hundred waiting 20 ms was the p95 of the semantic benchmark
+(hybrid p95 26.6 → 39.9 ms with the trim run as soon as it was due).
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ import threading
 import time
 from typing import Final
 
-#: Seconds between two trims at most (one search in some hundreds waits for one).
+#: Seconds between two trims at most.
 TRIM_EVERY: Final = 10.0
+#: Seconds without a search ending before a due trim runs (a pause between requests).
+IDLE_S: Final = 0.25
+#: Seconds a due trim waits for such a pause at most (searches without a pause).
+PATIENCE_S: Final = 60.0
 #: glibc heaps ("arenas") a server's threads share (``M_ARENA_MAX``; glibc's default is
 #: 8 per core). Each request thread otherwise gets a heap of its own, and what one
 #: heap frees only that heap reuses.
@@ -68,17 +76,21 @@ def release_memory() -> None:
 class Trimmer:
     """Calls :func:`release_memory` after searches, at most every ``every`` seconds."""
 
-    def __init__(self, every: float = TRIM_EVERY) -> None:
-        self.every = every
+    def __init__(
+        self, every: float = TRIM_EVERY, idle: float = IDLE_S, patience: float = PATIENCE_S
+    ) -> None:
+        self.every, self.idle, self.patience = every, idle, patience
         self.trims = 0
         self._last = time.monotonic()
+        self._ended = self._last  # when the last search ended
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def searched(self) -> None:
-        """A search ended: trim (in the background) if the last trim is old enough."""
+        """A search ended: trim (in the background, at the next pause) if the last is old enough."""
         now = time.monotonic()
+        self._ended = now
         if now - self._last < self.every:
             return
         with self._lock:
@@ -93,6 +105,12 @@ class Trimmer:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            self._wake.clear()
+            due = time.monotonic()
+            while True:  # wait for a pause between searches, not beyond the patience
+                quiet = time.monotonic() - self._ended
+                if quiet >= self.idle or time.monotonic() - due >= self.patience:
+                    break
+                time.sleep(self.idle - quiet)
+            self._wake.clear()  # the searches that ended meanwhile are covered by this trim
             release_memory()
             self.trims += 1
