@@ -37,7 +37,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from index import Manifest
-from search.complete_files import mine_index, release_memory, write_completions
+from search.complete_files import (
+    continue_counts,
+    mine_counts,
+    release_memory,
+    write_completions,
+    write_counts,
+)
+from search.generation_diff import changes
 from search.link_features import FEATURES_FILE, LinkFeatures
 from search.link_state import STATE_FILE, LinkState
 from search.linking import (
@@ -309,7 +316,12 @@ def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
         vocabularies_s = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         with index.reader() as reader:
-            write_completions(gen_dir, reader, mine_index(reader))
+            miner = _continued_counts(base_dir, reader) if base_dir is not None else None
+            if miner is None:
+                miner = mine_counts(reader)
+            write_completions(gen_dir, reader, miner.completions())
+            write_counts(gen_dir, miner)
+            del miner
         release_memory()
         completions_s = round(time.perf_counter() - t0, 2)
         links = GenerationLinks(gen_dir, index, base_dir=base_dir)
@@ -322,6 +334,18 @@ def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
     except Exception as exc:  # the generation is still good: links come later
         logging.getLogger(__name__).exception("linking %s failed", gen_dir)
         return {"source": "failed", "error": str(exc)}
+
+
+def _continued_counts(base_dir: Path, reader: Any) -> Any:
+    """The completion counts of ``base_dir`` continued with what changed since (or None)."""
+    from index.store import open_generation
+
+    try:
+        with open_generation(base_dir, check=False).reader() as base:
+            return continue_counts(base_dir, base, reader, changes(base, reader))
+    except Exception:  # the base is gone or unreadable: mined again
+        logging.getLogger(__name__).exception("continuing completions from %s", base_dir)
+        return None
 
 
 _REGISTRY: dict[str, GenerationLinks] = {}
