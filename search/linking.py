@@ -73,6 +73,12 @@ class LinkDoc:
     text: str
     date: str | None = None  # ISO date of any precision
     pair_id: str | None = None
+    #: the document's content fingerprint in the index (None: not from an index)
+    fingerprint: str | None = None
+    #: carried from the previous computation, text not read (``text`` is ""):
+    #: :func:`search.link_features.text_key` of its text, and its document number
+    key: bytes | None = None
+    ref: int | None = None
 
 
 def declared_links(docs: Iterable[LinkDoc]) -> dict[str, set[str]]:
