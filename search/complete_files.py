@@ -121,12 +121,14 @@ def write_counts(gen_dir: Path, miner: Miner) -> None:
         "meta": np.frombuffer(json.dumps(_counts_stamp()).encode(), dtype=np.uint8)
     }
     for script, counter in miner.counters.items():
-        for name, values in (("keys", counter.counts), ("surfaces", counter.surfaces.values())):
+        columns: dict[str, Any] = {"keys": counter.counts, "surfaces": counter.surfaces.values()}
+        for name, values in columns.items():
             for part, array in _strings(values).items():
                 arrays[f"{script}_{name}_{part}"] = array
         arrays[f"{script}_counts"] = np.fromiter(counter.counts.values(), np.int64)
         arrays[f"{script}_pruned"] = np.asarray([counter.pruned], dtype=np.int64)
-    for name, values in (("keys", miner.titles), ("shown", miner.titles.values())):
+    titles: dict[str, Any] = {"keys": miner.titles, "shown": miner.titles.values()}
+    for name, values in titles.items():
         for part, array in _strings(values).items():
             arrays[f"titles_{name}_{part}"] = array
     arrays["titles_counts"] = np.fromiter(

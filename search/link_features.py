@@ -204,8 +204,11 @@ class LinkFeatures:
             "meta": _bytes(json.dumps(self.stamp, sort_keys=True)),
             "run": _bytes(run),
         }
-        keep_counts = sorted(prior.count_rows(k) for k in (present or ()) - self._counts.keys()
-                             if prior.count_rows(k) is not None)  # fmt: skip
+        keep_counts = sorted(
+            row
+            for k in (present or set()) - self._counts.keys()
+            if (row := prior.count_rows(k)) is not None
+        )
         written = set(self._bags) - self._carried
         keep_bags = sorted(
             row for k in ((present or set()) - written) if (row := prior.bag_rows(k)) is not None

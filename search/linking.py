@@ -256,7 +256,7 @@ class LexiconTranslate:
     def __init__(self, lexicon: Any) -> None:
         from search.translate.translator import QueryTranslator
 
-        self.translator = QueryTranslator(_Remembered(lexicon))
+        self.translator = QueryTranslator(_Remembered(lexicon))  # type: ignore[arg-type]
         self.probes: list[Any] = []  # (forms, candidates found) per name looked up
         self.translator.probes = self.probes
 

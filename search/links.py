@@ -214,7 +214,7 @@ class GenerationLinks:
             fingerprint = _column_text(prints[n]) if prints is not None else None
             doc_id = _column_text(ids[n]) if ids is not None else None
             row = carried.get(doc_id) if doc_id is not None else None
-            if row is not None and row.fingerprint == fingerprint:
+            if doc_id is not None and row is not None and row.fingerprint == fingerprint:
                 docs.append(
                     LinkDoc(doc_id, row.lang, "", row.date, row.pair_id, fingerprint, row.key, n)
                 )
