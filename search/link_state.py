@@ -81,6 +81,8 @@ class LinkState:
         #: an identifier of the computation that wrote the loaded state (also in the
         #: features file it wrote: the two describe the same documents when equal)
         self.run = ""
+        #: how the last computation got its Arabic vocabulary: "continued" or "counted"
+        self.vocabulary = ""
 
     def restart(self, sizes: Mapping[str, int], source: Mapping[str, int]) -> None:
         """A new family: frequencies from ``source``, sizes now, nothing carried over."""
@@ -243,6 +245,7 @@ def link_collection(
         state.source = _BySpace({}, {}, frequencies) if frequencies is not None else None
     translating = getattr(source, "translating", True)
     own: Counter[str] = Counter()
+    state.vocabulary = ""
     if translating:
         own = _arabic_vocabulary(arabic, source, state, counts)
         source.begin(own)
@@ -287,6 +290,7 @@ def link_collection(
     }
     report["family_continued"] = continued
     report["carried_texts"] = sum(1 for d in docs if d.key is not None)
+    report["vocabulary"] = state.vocabulary
     return graph, report
 
 
@@ -315,10 +319,12 @@ def _arabic_vocabulary(
             for d in arabic:
                 if d.key is None:
                     own.update(counts(d).keys())
+            state.vocabulary = "continued"
             return +own  # words no lead holds any more are dropped
         own = Counter()
     for d in arabic:
         own.update(counts(d).keys())
+    state.vocabulary = "counted"
     return own
 
 
