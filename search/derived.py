@@ -69,13 +69,11 @@ def _start_aside(gen_dir: Path, base_dir: Path | None) -> subprocess.Popen[bytes
     """The term lists and completions in a child process (None: do them here)."""
     if (os.cpu_count() or 1) < 2:
         return None
-    root = str(Path(__file__).resolve().parents[1])
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    code = "from search.derived import main; main()"
+    root = str(Path(__file__).resolve().parents[1])  # this very source tree in the child
+    code = f"import sys; sys.path.insert(0, {root!r}); from search.derived import main; main()"
     argv = [sys.executable, "-c", code, str(gen_dir), str(base_dir or "")]
     try:
-        env = {**os.environ, "PYTHONPATH": path}
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, env=env)
+        return subprocess.Popen(argv, stdout=subprocess.PIPE)
     except OSError:
         return None
 
