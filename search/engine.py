@@ -13,7 +13,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,10 +50,11 @@ from search.models import (
     Mode,
     SearchRequest,
     SearchResults,
+    WordTranslation,
 )
 from search.prepare import meaning_text, prepare
 from search.query import analysed_terms, parse
-from search.query_vectors import QueryVectors
+from search.query_vectors import QueryVectors, meaning_vector
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
@@ -286,8 +287,9 @@ class SearchEngine:
                     scores[at] += np.fromiter(extra.values(), dtype=np.float64)
                     found = (found[0], scores)
             mode, dense, meaning, more = self._meaning(
-                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out, budget
-            )
+                gen, parsed, request, compiled, found, allowed, keep, evaluator.timed_out, budget,
+                translations,
+            )  # fmt: skip
             notes += more
             if dense is not None:
                 found = dense
@@ -364,6 +366,7 @@ class SearchEngine:
         keep: Any,
         timed_out: bool,
         budget: Budget | None = None,
+        translations: Sequence[WordTranslation] = (),
     ) -> tuple[Mode, Scores | None, Meaning | None, list[str]]:
         """The mode used, and the fused (or dense) ranking with the closest passages.
 
@@ -386,7 +389,14 @@ class SearchEngine:
             note = f"mode={asked}: the semantic layer is not ready yet, words only"
             return "lexical", None, None, [note]
         assert self.query_vectors is not None
-        vector = self.query_vectors.encode([meaning_text(parsed, request.q)])[0]
+        blend = (
+            asked == "semantic"
+            and _query_lang(parsed) == "ar"
+            and (allowed is None or "fr" in allowed)
+        )  # an Arabic query by meaning alone: with its French translation (query_vectors)
+        vector = meaning_vector(
+            self.query_vectors, meaning_text(parsed, request.q), translations, blend
+        )
         mask = None
         if allowed is not None:
             mask = gen.lang_codes.among(index.unique, allowed)

@@ -430,3 +430,46 @@ def test_a_late_search_ranks_by_words_and_says_so(embedded: SearchEngine) -> Non
     assert results.partial and results.interpretation.mode == "lexical"
     assert any("(meaning): " in note for note in results.interpretation.notes)
     assert not any(hit.close_in_meaning for hit in results.hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "mode", "blended"),
+    [
+        # an Arabic query by meaning over French dispatches: its French translations too
+        ("الاتجار بالبشر", "fr", "semantic", True),
+        # both languages allowed: the French ones are among them
+        ("الاتجار بالبشر", "", "semantic", True),
+        # hybrid: the words search the translations already, the query keeps its own vector
+        ("الاتجار بالبشر", "fr", "hybrid", False),
+        # Arabic within Arabic: no translation, its own vector
+        ("الاتجار بالبشر", "ar", "semantic", False),
+        # a French query keeps its own vector (its Arabic blend lost on the tuning halves)
+        ("traite des êtres humains", "ar", "semantic", False),
+    ],
+)
+def test_an_arabic_query_by_meaning_over_french_also_embeds_its_french_translation(
+    embedded: SearchEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    lang: str,
+    mode: str,
+    blended: bool,
+) -> None:
+    from search.query_vectors import translation_text
+
+    vectors = embedded.query_vectors
+    assert vectors is not None
+    asked: list[str] = []
+    encode = vectors.encode
+
+    def spy(texts: Any) -> Any:
+        asked.extend(texts)
+        return encode(texts)
+
+    monkeypatch.setattr(vectors, "encode", spy)
+    results = _search(embedded, query, lang=lang, mode=mode)
+    french = translation_text(results.interpretation.translations, "fr")
+    assert set(asked) == ({query, french} if blended else {query})
+    if blended:  # French words, the best two of each query word
+        assert french and not any("\u0600" <= c <= "\u06ff" for c in french)
+    assert results.hits
