@@ -280,7 +280,7 @@ def link_collection(
             )
         )
     prior = state.graph
-    graph, report = update(items, len(state.ids), prior, threshold)
+    graph, rows = update(items, len(state.ids), prior, threshold)
     state.graph, state.family, state.known = graph, True, present
     state.vectors = {k: v for k, v in state.vectors.items() if k in fresh}
     state.documents = {
@@ -288,10 +288,13 @@ def link_collection(
         for d in (*arabic, *french)
         if d.fingerprint is not None
     }
-    report["family_continued"] = continued
-    report["carried_texts"] = sum(1 for d in docs if d.key is not None)
-    report["vocabulary"] = state.vocabulary
-    return graph, report
+    carried = sum(1 for d in docs if d.key is not None)
+    return graph, {
+        **rows,
+        "family_continued": continued,
+        "carried_texts": carried,
+        "vocabulary": state.vocabulary,
+    }
 
 
 def _arabic_vocabulary(
