@@ -6,6 +6,9 @@ engine a server makes, its parts loaded one after the other (what ``warm()`` sta
 background threads, here in turn), then the scale benchmark's 504 queries; after each
 step the growth of the resident memory (``VmRSS``, after a garbage collection) and,
 at the end, the estimated bytes of the caches. JSON on stdout.
+``--top N`` also traces the Python allocations (``tracemalloc``, numpy's buffers
+included; memory-mapped files are not allocations) and adds the ``N`` source lines
+holding the most after the queries: what to make compact next.
 
 Resident memory, not object sizes: what the allocator keeps after a step counts
 (a parse's freed objects included), as for the server. The order matters a
@@ -14,9 +17,11 @@ little: memory freed by one step may be reused by the next.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import sys
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +33,21 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def profile(root: Path) -> dict[str, Any]:
-    """The steps (name, MB added, MB resident after) and the caches after the queries."""
+def _short(filename: str) -> str:
+    """A traced file's name from the project or ``site-packages`` on, not the whole path."""
+    for marker in (str(Path(__file__).resolve().parents[1]) + "/", "site-packages/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+def profile(root: Path, top: int = 0) -> dict[str, Any]:
+    """The steps (name, MB added, MB resident after) and the caches after the queries.
+
+    ``top``: also the ``top`` source lines holding the most traced memory at the end.
+    """
+    if top:
+        tracemalloc.start()
     steps: list[dict[str, Any]] = []
     last = _rss_mb()
 
@@ -53,7 +71,15 @@ def profile(root: Path) -> dict[str, Any]:
     from search.models import SearchRequest
 
     step("imports: web, search, index, litestar, whoosh, numpy")
-    engine = SearchEngine(root / "index", encoder=load_encoder(True), embed=False)
+    from web.settings import Settings
+
+    settings = Settings.from_env()  # FIHRIS_ENCODER, FIHRIS_CACHE_BYTES as the server reads them
+    engine = SearchEngine(
+        root / "index",
+        encoder=load_encoder(settings.encoder),
+        embed=False,
+        cache_bytes=settings.cache_bytes,
+    )
     cross: Any = engine.cross
     cross.loaded()
     step("lexicon, glossary, gazetteer, translator")
@@ -76,8 +102,23 @@ def profile(root: Path) -> dict[str, Any]:
                 engine.search(SearchRequest(q=params["q"], lang=params.get("lang"), cross=cross_on))
                 count += 1
     step(f"{count - 1} more searches")
+    from search.complete_files import release_memory
+
+    release_memory()
+    step("malloc_trim: freed memory handed back")
+    traced: list[dict[str, Any]] = []
+    if top:
+        snapshot = tracemalloc.take_snapshot()
+        for stat in snapshot.statistics("lineno")[:top]:
+            frame = stat.traceback[0]
+            where = f"{_short(frame.filename)}:{frame.lineno}"
+            traced.append({"line": where, "mb": round(stat.size / 2**20, 2), "blocks": stat.count})
+        total = sum(s.size for s in snapshot.statistics("filename"))
+        traced.append({"line": "total traced", "mb": round(total / 2**20, 2), "blocks": 0})
+        tracemalloc.stop()
     return {
         "steps": steps,
+        "traced_after": traced,
         "caches_after": {
             "generation": gen.cache.status(),
             "analysis": analysis_cache_bytes(),
@@ -87,5 +128,9 @@ def profile(root: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    json.dump(profile(Path(sys.argv[1])), sys.stdout, indent=1)
+    parser = argparse.ArgumentParser(prog="python -m bench.server_memory")
+    parser.add_argument("root", type=Path, help="a size folder of `python -m bench --scale --keep`")
+    parser.add_argument("--top", type=int, default=0, help="trace allocations: the N largest lines")
+    args = parser.parse_args()
+    json.dump(profile(args.root, args.top), sys.stdout, indent=1)
     print()

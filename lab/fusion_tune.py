@@ -2,10 +2,11 @@
 
 What it does: builds and embeds the evaluation index of each set once (as
 ``fihris eval ranking`` does), then, for each ``(K, WEIGHT, DEPTH)`` of a small
-grid, sets :mod:`search.dense`'s constants and runs the ``hybrid`` row of the
-**tuning half** through the public search. The best configuration by mean MRR
-over the sets' directions is printed with its tuning figures; test halves are
-not read here (``fihris eval ranking`` reports them for the constants chosen).
+grid, sets :mod:`search.fusion`'s constants (and :mod:`search.dense`'s depth) and
+runs the ``hybrid`` row of the **tuning half** through the public search. The
+best configuration by mean MRR over the sets' directions is printed with its
+tuning figures; test halves are not read here (``fihris eval ranking`` reports
+them for the constants chosen).
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import search.dense as dense
+import search.fusion as fusion
 import search.query_vectors as query_vectors
 from lab.lexicon_build import DEFAULT_DATA
-from lab.ranking_eval import engine_search, metrics, request_for, tuning_retriever
+from lab.ranking_eval import (
+    SEMANTIC_MAX_DOCS,
+    engine_search,
+    metrics,
+    request_for,
+    tuning_retriever,
+)
 
 #: (method, K, WEIGHT): K matters to rrf only
 GRID = (
@@ -42,7 +50,8 @@ def tune(
     table: list[dict[str, Any]] = []
     try:
         for (method, k, weight), depth in itertools.product(grid, GRID_DEPTH):
-            dense.METHOD, dense.K, dense.WEIGHT, dense.DEPTH = method, k, weight, depth  # type: ignore[misc]
+            fusion.METHOD, fusion.K, fusion.WEIGHT = method, k, weight  # type: ignore[misc]
+            dense.DEPTH = depth  # type: ignore[misc]
             per: dict[str, float] = {}
             for name, retriever, items in runs:
                 search = engine_search(retriever)
@@ -98,6 +107,47 @@ def tune_blend(data_dir: Path, sets: Sequence[str]) -> dict[str, Any]:
     return {"best": max(table, key=lambda row: row["mean"]), "grid": table}
 
 
+#: Same-language slopes of :func:`search.fusion.meaning_weights` (0: one weight for all).
+SURE_GRID = (0.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
+
+
+def tune_sure(data_dir: Path, sets: Sequence[str]) -> dict[str, Any]:
+    """Hybrid MRR of the tuning halves for each slope of :data:`SURE_GRID`.
+
+    SaudiNewsNet runs on its first :data:`lab.ranking_eval.SEMANTIC_MAX_DOCS`
+    articles (embedded, as ``fihris eval ranking --limit`` does). The score of
+    a slope is the mean over the sets of each set's mean MRR, so that the news
+    set (one direction) weighs as much as FLORES or TICO (four each).
+    """
+    runs = []
+    for name in sets:
+        limit = SEMANTIC_MAX_DOCS if name == "saudi" else None
+        known, retriever = tuning_retriever(data_dir, name, limit)
+        runs.append((name, retriever, [i for i in known.items if i.half == "tune"]))
+    table: list[dict[str, Any]] = []
+    try:
+        for sure in SURE_GRID:
+            fusion.SURE = sure  # type: ignore[misc]
+            per: dict[str, float] = {}
+            by_set: dict[str, list[float]] = {}
+            for name, retriever, items in runs:
+                search = engine_search(retriever)
+                by_dir: dict[str, list[Any]] = {}
+                for item in items:
+                    outcome = search(request_for(item, "hybrid"), item.target)
+                    by_dir.setdefault(item.direction, []).append(outcome)
+                for direction, outcomes in by_dir.items():
+                    per[f"{name} {direction}"] = float(metrics(outcomes)["mrr"])
+                    by_set.setdefault(name, []).append(per[f"{name} {direction}"])
+            mean = sum(sum(v) / len(v) for v in by_set.values()) / len(by_set)
+            table.append({"sure": sure, "mean": mean, "tune": per})
+            print(f"sure {sure}: tune mean of sets {mean:.4f} {per}", flush=True)
+    finally:
+        for _, retriever, _ in runs:
+            retriever.close()
+    return {"best": max(table, key=lambda row: row["mean"]), "grid": table}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.fusion_tune", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -107,11 +157,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--blend", action="store_true", help="the Arabic query's French blend (AR→FR by meaning)"
     )
+    parser.add_argument(
+        "--sure",
+        action="store_true",
+        help="the same-language slope of meaning's weight (use --sets flores,tico,saudi)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     grid = [row for row in GRID if args.method in (None, row[0])]
     sets = [s for s in args.sets.split(",") if s]
-    report = tune_blend(args.data, sets) if args.blend else tune(args.data, sets, grid)
+    if args.sure:
+        report = tune_sure(args.data, sets)
+    elif args.blend:
+        report = tune_blend(args.data, sets)
+    else:
+        report = tune(args.data, sets, grid)
     report["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), "utf-8")

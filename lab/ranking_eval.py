@@ -163,12 +163,15 @@ def lexicon_for(data_dir: Path, known: KnownItemSet) -> Lexicon:
     return Lexicon.load()
 
 
-def tuning_retriever(data_dir: Path, name: str) -> tuple[KnownItemSet, EngineRetriever]:
+def tuning_retriever(
+    data_dir: Path, name: str, limit: int | None = None
+) -> tuple[KnownItemSet, EngineRetriever]:
     """Set ``name`` and an embedded engine over its documents (the tuning tools' set-up).
 
-    The lexicon is the one ``evaluate`` uses for the set (:func:`lexicon_for`).
+    The lexicon is the one ``evaluate`` uses for the set (:func:`lexicon_for`);
+    ``limit``: SaudiNewsNet's first articles only.
     """
-    known = load_set(data_dir, name)
+    known = load_set(data_dir, name, limit)
     lexicon = lexicon_for(data_dir, known)
     targets = {i.target_lang for i in known.items if i.query_lang != i.target_lang}
     return known, EngineRetriever(known.docs, lexicon, "and", name_langs=targets, semantic=True)

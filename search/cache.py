@@ -22,27 +22,35 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Final
 
 import numpy as np
 
-#: The default limit (``FIHRIS_CACHE_BYTES``): 256 MiB.
-DEFAULT_CACHE_BYTES: Final = 256 << 20
+#: The default limit (``FIHRIS_CACHE_BYTES``): 128 MiB. Was 256 MiB: a generation's
+#: postings cache fills towards the limit as the archive grows (a common word's
+#: postings are 24 bytes a document), so the limit is most of a large archive's
+#: server memory; at 128 MiB the process caches keep their sizes (below) and the
+#: generation gets 80 MiB (issue 18: server memory ≤ 2× naive Whoosh's).
+DEFAULT_CACHE_BYTES: Final = 128 << 20
 #: An entry larger than this share of the limit is returned but not kept: one huge
 #: postings list would otherwise push every other entry out.
 LARGEST_SHARE: Final = 8
 #: Shares of the limit kept for the caches a process has outside its generations,
-#: ``limit // share``: the analysis of words and chunks (:mod:`index.caches`; 16 MiB at
-#: the default) and the snippets' chunk map (:mod:`search.marks`; 32 MiB). A generation
-#: pins both (:func:`process_shares`), so all the caches together stay under
-#: ``FIHRIS_CACHE_BYTES``. Measured on 3,000 scale-benchmark documents, the scale
-#: benchmark's 504 queries in one process (encoder off), alternating with the former
-#: count bounds (300,000 chunks, 500,000 words; ~14–34 ms a query): 16 + 32 MiB,
+#: ``limit // share`` up to a cap: the analysis of words and chunks (:mod:`index.caches`;
+#: 16 MiB at the default and above) and the snippets' chunk map (:mod:`search.marks`;
+#: 32 MiB). A generation pins both (:func:`process_shares`), so all the caches together
+#: stay under ``FIHRIS_CACHE_BYTES``. Measured on 3,000 scale-benchmark documents, the
+#: scale benchmark's 504 queries in one process (encoder off), alternating with the
+#: former count bounds (300,000 chunks, 500,000 words; ~14–34 ms a query): 16 + 32 MiB,
 #: 15–24 ms; 8 + 16 MiB, 18–47 ms, the cross-language headline p95 3× the former (the
-#: snippets relearn the chunks of every hit once their map is replaced).
-ANALYSIS_SHARE: Final = 16
-SNIPPETS_SHARE: Final = 8
+#: snippets relearn the chunks of every hit once their map is replaced). Past the caps
+#: they buy little (the map holds the chunks of the hits recently shown), so a larger
+#: limit goes to the generation.
+ANALYSIS_SHARE: Final = 8
+SNIPPETS_SHARE: Final = 4
+ANALYSIS_CAP: Final = 16 << 20
+SNIPPETS_CAP: Final = 32 << 20
 #: Per entry: the key tuple, the ordered dict's node, the value's container.
 ENTRY_OVERHEAD: Final = 200
 _ARRAY_OVERHEAD: Final = 112  # sys.getsizeof(np.zeros(0))
@@ -129,7 +137,10 @@ class ByteCache:
 
 def process_shares(limit: int) -> dict[str, int]:
     """Bytes of ``limit`` for the process-wide caches: ``analysis`` and ``snippets``."""
-    return {"analysis": limit // ANALYSIS_SHARE, "snippets": limit // SNIPPETS_SHARE}
+    return {
+        "analysis": min(limit // ANALYSIS_SHARE, ANALYSIS_CAP),
+        "snippets": min(limit // SNIPPETS_SHARE, SNIPPETS_CAP),
+    }
 
 
 # -- estimates ------------------------------------------------------------------------
@@ -149,7 +160,7 @@ def array_bytes(*arrays: np.ndarray[Any, Any]) -> int:
     return sum(a.nbytes + _ARRAY_OVERHEAD for a in arrays)
 
 
-def bytes_list_bytes(values: list[bytes] | None) -> int:
+def bytes_list_bytes(values: Sequence[bytes] | None) -> int:
     """A list of byte strings (encoded positions): each string and its slot in the list."""
     if values is None:
         return 0

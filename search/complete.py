@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from index import Token, tokenize
 from index.text import is_arabic
@@ -53,6 +54,9 @@ TITLE_CHARS: Final = 100
 _JOINERS: Final = frozenset("-'’ʼ‘")
 _TOP: Final = "\U0010ffff"
 
+Bytes = npt.NDArray[np.uint8]
+Offsets = npt.NDArray[np.int64]
+
 
 def fold(text: str) -> str:
     """The key of ``text``: exact forms of its words joined by one space.
@@ -67,7 +71,13 @@ def fold(text: str) -> str:
 
 
 class Table:
-    """Entries sorted by key, each with a surface form and a rank (0 is the best)."""
+    """Entries sorted by key, each with a surface form and a rank (0 is the best).
+
+    Keys and surfaces are UTF-8 bytes, each followed by ``\\n``, with their byte
+    offsets: compared as bytes (the order of code points, so of ``str``), and read
+    from the generation's file in place (:mod:`search.mapped`), so a server keeps
+    only the pages its binary searches touch.
+    """
 
     def __init__(self, entries: Iterable[tuple[str, str, int]]) -> None:
         """``entries``: (key, surface, rank); a key seen twice keeps its best rank."""
@@ -83,46 +93,60 @@ class Table:
         self._surfaces, self._surface_at = _pack([best[k][1] for k in keys])
         self._ranks = np.fromiter((best[k][0] for k in keys), dtype=np.int32, count=len(keys))
         self.size = len(keys)
+        self.mapped = False
 
     @classmethod
     def from_arrays(
-        cls, keys: str, key_at: np.ndarray, surfaces: str, surface_at: np.ndarray, ranks: np.ndarray
+        cls,
+        keys: Bytes,
+        key_at: Offsets,
+        surfaces: Bytes,
+        surface_at: Offsets,
+        ranks: npt.NDArray[np.int32],
+        mapped: bool = False,
     ) -> Table:
         """A table from what :meth:`arrays` gave (read back from a generation's file).
 
-        The arrays must hold one offset more than entries, rising, the last one each
-        string's length; anything else raises ``ValueError``.
+        The offsets must be one more than the entries, from 0 to each string's
+        length; anything else raises ``ValueError``. Checked at their ends only, so
+        a mapped table stays on disk: offsets damaged inside give wrong entries
+        (decoded with replacement characters), never an exception.
         """
         size = len(ranks)
         if (
             len(key_at) != size + 1
             or len(surface_at) != size + 1
+            or int(key_at[0]) != 0
+            or int(surface_at[0]) != 0
             or int(key_at[-1]) != len(keys)
             or int(surface_at[-1]) != len(surfaces)
-            or not (np.all(np.diff(key_at) > 0) and np.all(np.diff(surface_at) > 0))
         ):
             raise ValueError("completion table: offsets do not match the strings")
         table = cls(())
         table._keys, table._key_at = keys, key_at
         table._surfaces, table._surface_at = surfaces, surface_at
-        table._ranks, table.size = ranks, size
+        table._ranks, table.size, table.mapped = ranks, size, mapped
         return table
 
-    def arrays(self) -> tuple[str, np.ndarray, str, np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[Bytes, Offsets, Bytes, Offsets, npt.NDArray[np.int32]]:
         """(keys, key offsets, surfaces, surface offsets, ranks): all the table holds."""
         return self._keys, self._key_at, self._surfaces, self._surface_at, self._ranks
 
+    def _key(self, i: int) -> bytes:
+        return self._keys[self._key_at[i] : self._key_at[i + 1] - 1].tobytes()
+
     def key(self, i: int) -> str:
-        return self._keys[self._key_at[i] : self._key_at[i + 1] - 1]
+        return self._key(i).decode("utf-8", "replace")
 
     def surface(self, i: int) -> str:
-        return self._surfaces[self._surface_at[i] : self._surface_at[i + 1] - 1]
+        raw = self._surfaces[self._surface_at[i] : self._surface_at[i + 1] - 1].tobytes()
+        return raw.decode("utf-8", "replace")
 
-    def _bisect(self, target: str) -> int:
+    def _bisect(self, target: bytes) -> int:
         lo, hi = 0, self.size
         while lo < hi:
             mid = (lo + hi) // 2
-            if self.key(mid) < target:
+            if self._key(mid) < target:
                 lo = mid + 1
             else:
                 hi = mid
@@ -132,8 +156,8 @@ class Table:
         """Surface forms of the best ``limit`` entries whose key starts with ``prefix``."""
         if not prefix or limit <= 0:
             return []
-        lo = self._bisect(prefix)
-        hi = self._bisect(prefix + _TOP)
+        lo = self._bisect(prefix.encode("utf-8", "surrogatepass"))
+        hi = self._bisect((prefix + _TOP).encode("utf-8", "surrogatepass"))
         if lo >= hi:
             return []
         ranks = self._ranks[lo:hi]
@@ -144,22 +168,19 @@ class Table:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the table's arrays and strings (approximately)."""
-        return (
-            len(self._keys) * 2
-            + len(self._surfaces) * 2
-            + self._key_at.nbytes
-            + self._surface_at.nbytes
-            + self._ranks.nbytes
-        )
+        """Memory held by the table's arrays (0 when mapped: they stay in the file)."""
+        if self.mapped:
+            return 0
+        return sum(a.nbytes for a in self.arrays())
 
 
-def _pack(values: list[str]) -> tuple[str, np.ndarray]:
-    """One string holding every value followed by ``\\n``, and where each starts."""
+def _pack(values: list[str]) -> tuple[Bytes, Offsets]:
+    """Every value's UTF-8 bytes followed by ``\\n``, and where each starts."""
+    encoded = [v.encode("utf-8", "surrogatepass") + b"\n" for v in values]
     at = np.zeros(len(values) + 1, dtype=np.int64)
     if values:
-        np.cumsum([len(v) + 1 for v in values], out=at[1:])
-    return "".join(v + "\n" for v in values), at
+        np.cumsum([len(e) for e in encoded], out=at[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), at
 
 
 class Completions:

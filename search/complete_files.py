@@ -25,8 +25,6 @@ pages that survivors keep.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
 from pathlib import Path
@@ -35,7 +33,9 @@ from typing import Any, Final
 import numpy as np
 
 from search import complete
+from search.allocator import release_memory as release_memory  # re-exported: its old home
 from search.complete import Completions, Miner, Table
+from search.mapped import map_npz
 from search.vocab_files import stamp
 
 COMPLETIONS_FILE: Final = "completions.npz"
@@ -168,25 +168,21 @@ def read_counts(gen_dir: Path) -> Miner | None:
         return None
 
 
-def _text(value: str) -> np.ndarray:
-    return np.frombuffer(value.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-
-
 def write_completions(gen_dir: Path, reader: Any, completions: Completions) -> None:
     """Write ``completions`` for the generation ``reader`` reads (atomically; errors: skipped)."""
     meta = json.dumps(_stamp(gen_dir, reader)).encode()
     arrays: dict[str, Any] = {"meta": np.frombuffer(meta, dtype=np.uint8)}
     for part in _PARTS:
         keys, key_at, surfaces, surface_at, ranks = getattr(completions, part).arrays()
-        arrays[f"{part}_keys"] = _text(keys)
-        arrays[f"{part}_key_at"] = key_at
-        arrays[f"{part}_surfaces"] = _text(surfaces)
-        arrays[f"{part}_surface_at"] = surface_at
+        arrays[f"{part}_keys"] = keys
+        arrays[f"{part}_key_bytes_at"] = key_at  # byte offsets (the first format: characters)
+        arrays[f"{part}_surfaces"] = surfaces
+        arrays[f"{part}_surface_bytes_at"] = surface_at
         arrays[f"{part}_ranks"] = ranks
     tmp = gen_dir / f".{COMPLETIONS_FILE}.{os.getpid()}.tmp"
     try:
         with tmp.open("wb") as out:
-            np.savez(out, **arrays)
+            np.savez(out, **arrays)  # uncompressed: the server maps it (search.mapped)
         os.replace(tmp, gen_dir / COMPLETIONS_FILE)
     except OSError:
         with contextlib.suppress(OSError):
@@ -194,41 +190,49 @@ def write_completions(gen_dir: Path, reader: Any, completions: Completions) -> N
 
 
 def read_completions(gen_dir: Path, reader: Any) -> Completions | None:
-    """The completions written for this very generation; None when absent, stale or damaged."""
+    """The completions written for this very generation; None when absent, stale or damaged.
+
+    Memory-mapped (:func:`search.mapped.map_npz`): the server holds the pages its
+    look-ups touch, not the table. A file of the first format (character offsets) is
+    read into memory and converted.
+    """
     try:
-        with np.load(gen_dir / COMPLETIONS_FILE, allow_pickle=False) as arrays:
-            if json.loads(bytes(arrays["meta"]).decode()) != _stamp(gen_dir, reader):
-                return None
-            tables = [_table(arrays, part) for part in _PARTS]
-            return Completions(tables[0], tables[1])
+        arrays = map_npz(gen_dir / COMPLETIONS_FILE)
+        if json.loads(arrays["meta"].tobytes().decode()) != _stamp(gen_dir, reader):
+            return None
+        tables = [_table(arrays, part) for part in _PARTS]
+        return Completions(tables[0], tables[1])
     except Exception:  # absent, damaged or inconsistent: mined again by the caller
         return None
 
 
-def _table(arrays: Any, part: str) -> Table:
-    def text(name: str) -> str:
-        return bytes(arrays[f"{part}_{name}"]).decode("utf-8", "surrogatepass")
+def _table(arrays: dict[str, Any], part: str) -> Table:
+    def typed(name: str, dtype: Any) -> Any:
+        value = arrays[f"{part}_{name}"]
+        if value.dtype != dtype or value.ndim != 1:
+            raise ValueError(f"completion table: {part}_{name} is {value.dtype}[{value.ndim}]")
+        return value
 
+    keys, surfaces = typed("keys", np.uint8), typed("surfaces", np.uint8)
+    ranks = typed("ranks", np.int32)
+    if f"{part}_key_bytes_at" in arrays:
+        key_at, surface_at = typed("key_bytes_at", np.int64), typed("surface_bytes_at", np.int64)
+        return Table.from_arrays(keys, key_at, surfaces, surface_at, ranks, mapped=True)
+    # the first format: offsets in characters of the decoded strings
     return Table.from_arrays(
-        text("keys"),
-        np.asarray(arrays[f"{part}_key_at"], dtype=np.int64),
-        text("surfaces"),
-        np.asarray(arrays[f"{part}_surface_at"], dtype=np.int64),
-        np.asarray(arrays[f"{part}_ranks"], dtype=np.int32),
+        *_in_bytes(keys, typed("key_at", np.int64)),
+        *_in_bytes(surfaces, typed("surface_at", np.int64)),
+        np.array(ranks),
     )
 
 
-def release_memory() -> None:
-    """Hand memory freed by a large build back to the system (glibc only; else nothing).
-
-    Why: mining frees millions of small strings, dict entries and tuples, but
-    glibc keeps the freed space in the arenas of the thread that mined (a
-    background thread's arena is never trimmed on its own), so the server's
-    resident size stays at its peak. ``malloc_trim(0)`` returns the free pages
-    of every arena.
-    """
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(name).malloc_trim(0)
+def _in_bytes(raw: Any, char_at: Any) -> tuple[Any, Any]:
+    """UTF-8 bytes and byte offsets from offsets in characters (the first format)."""
+    text = raw.tobytes().decode("utf-8", "surrogatepass")
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    ends = np.zeros(len(points) + 1, dtype=np.int64)
+    np.cumsum(widths, out=ends[1:])
+    if len(char_at) and (int(char_at[-1]) != len(points) or int(char_at.min()) < 0):
+        raise ValueError("completion table: offsets do not match the strings")
+    return np.array(raw), ends[np.asarray(char_at)]

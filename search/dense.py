@@ -1,4 +1,4 @@
-"""The dense (meaning) side of a search: passage cosines, and their fusion with the lexical ranking.
+"""The dense (meaning) side of a search: the passages' cosines, the documents closest in meaning.
 
 Why an exact scan: at this archive's scale (30,000 dispatches, ~60,000
 passages) the cosine of the query with every passage of the target languages
@@ -10,14 +10,7 @@ compress (a 128-dimension PCA
 sketch holds 82% of their energy; re-scoring its best 300 of 2,800 documents
 exactly kept 98% of the true top 20, see the README).
 
-Why a linear mix and not reciprocal rank fusion: both were measured through
-the public search on the evaluation's tuning halves (``python -m
-lab.fusion_tune``, FLORES and TICO, four directions). Ranks throw away how
-far ahead the words put a document (a dispatch with every query word in its
-title against one with two of them in passing), and the linear mix kept it:
-a document's score is its lexical score over the best one (after the fair
-French/Arabic merge) plus ``WEIGHT`` times the cosine of its closest passage.
-A document absent from one side gets nothing from it. Only the best
+The fusion of both rankings: :mod:`search.fusion`. Only the best
 :data:`DEPTH` documents by meaning take part: past that, a cosine says little.
 
 The layer of a generation is loaded in a background thread (a second or two
@@ -45,12 +38,6 @@ from index.encoder import Encoder
 from index.semantic import chunk_files, layer_dir, load_layer
 from search.models import Fragment
 
-#: Rank constant of ``rrf`` (not the default method; kept for the tuning tool).
-K: Final = 10.0
-#: Weight of the cosine against the lexical score over the best (tuning halves only).
-WEIGHT: Final = 6.0
-#: ``linear`` (lexical score / best + WEIGHT × cosine) or ``rrf`` (Σ w / (K + rank)).
-METHOD: Final = "linear"
 #: Documents by meaning that take part in a search: each one not found by the words is
 #: a result more (a two-result word search shows up to DEPTH more). On the tuning halves
 #: (FLORES + TICO, 8 directions, ``lab.fusion_tune`` with depths 10/20/40/100) the mean
@@ -281,40 +268,6 @@ class DenseLayer:
             self.layer.mkdir(exist_ok=True)
             embed_generation(self.gen_dir, self.encoder, wait=False)
         self._checked = 0.0
-
-
-def fuse(
-    lexical: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]],
-    dense: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]],
-    weight: float | None = None,
-    k: float | None = None,
-    method: str | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Fusion of two ``(docnums, scores)``: the union of docnums (ascending), their scores.
-
-    ``rrf``: ``Σ w / (k + rank)``. ``linear``: the lexical score over the best
-    one (the engine's per-language merge already divides by it) plus ``w``
-    times the cosine. ``weight``, ``k``, ``method``: default :data:`WEIGHT`,
-    :data:`K`, :data:`METHOD` (read at each call: the tuning tool sets them).
-    """
-    weight = WEIGHT if weight is None else weight
-    k = K if k is None else k
-    method = METHOD if method is None else method
-    docs = np.union1d(lexical[0], dense[0]).astype(np.int64)
-    fused = np.zeros(len(docs), dtype=np.float64)
-    for (found, scores), w, words in ((lexical, 1.0, True), (dense, weight, False)):
-        if not len(found) or w == 0:
-            continue
-        values = np.asarray(scores, dtype=np.float64)
-        if method == "linear":  # words: over the best score; meaning: the cosine as it is
-            top = float(values.max()) if words else 1.0
-            part = w * values / (top if top > 0 else 1.0)
-        else:
-            ranks = np.empty(len(found), dtype=np.float64)
-            ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(found) + 1)
-            part = w / (k + ranks)
-        fused[np.searchsorted(docs, found)] += part
-    return docs, fused
 
 
 def top_by_meaning(

@@ -30,15 +30,17 @@ from index.encoder import Encoder, load_encoder
 from index.store import READ_ERRORS, check_generation, damaged
 from search import facets as fc
 from search import marks, proximity
+from search.allocator import Trimmer
 from search.budget import DEFAULT_TIME_LIMIT_S, Budget
 from search.cache import DEFAULT_CACHE_BYTES, process_shares
 from search.compile import Compiled
 from search.complete import LIMIT
 from search.crosslang import CrossLanguage, default_cross_language
-from search.dense import DenseIndex, DenseLayer, fuse, top_by_meaning
+from search.dense import DenseIndex, DenseLayer, top_by_meaning
 from search.errors import InvalidQuery, SearchError
 from search.evaluate import Evaluator, Scores
 from search.filters import column_filter, filters_shown
+from search.fusion import fuse, meaning_weights
 from search.generation import MAX_SEARCHERS as MAX_SEARCHERS  # re-exported (tests use it)
 from search.generation import Generation
 from search.hits import Meaning, document_page, hit
@@ -112,6 +114,7 @@ class SearchEngine:
         self._gen: Generation | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._closed = False
+        self.trimmer = Trimmer()
 
     # -- generations --------------------------------------------------------------------
     def _generation(self) -> Generation:
@@ -199,6 +202,7 @@ class SearchEngine:
             finally:
                 # what a search (its snippets, above all) added to the analysis caches
                 trim_analysis_caches(self._shares["analysis"])
+                self.trimmer.searched()  # and what it freed, back to the system now and then
 
     def _search(self, request: SearchRequest) -> SearchResults:
         t0 = time.perf_counter()
@@ -417,8 +421,10 @@ class SearchEngine:
         # each language over its own best (the fair French/Arabic merge): with lang=ar, an
         # Arabic dispatch's words are weighed against the best Arabic one, not a French one
         home = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
-        lexical = _per_lang(gen, found, home or _query_lang(parsed))
-        return "hybrid", fuse(lexical, (docs, sims)), meaning, notes
+        own = _query_lang(parsed)
+        lexical = _per_lang(gen, found, home or own)
+        weights = meaning_weights(sims, gen.lang_codes.among(docs, {own}))
+        return "hybrid", fuse(lexical, (docs, sims), weights), meaning, notes
 
     def _dense(self, gen: Generation) -> DenseIndex | None:
         if self.encoder is None:

@@ -41,12 +41,13 @@ def column_filter(
         )
         for low, high in ranges
     ]
-    source_of, date_of = gen.sources, gen.dates
+    source_of, date_of = gen.source_codes.codes, gen.dates
+    wanted = {code for code, name in enumerate(gen.source_codes.names) if name in sources}
 
     def keep(docnum: int) -> bool:
-        if sources and source_of[docnum] not in sources:
+        if sources and int(source_of[docnum]) not in wanted:
             return False
-        value = date_of[docnum]
+        value = int(date_of[docnum])
         return not bounds or (
             value != NO_DATE
             and all((lo is None or lo <= value) and (hi is None or value < hi) for lo, hi in bounds)

@@ -13,17 +13,23 @@ vocabularies for suggestions and name matching.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
 from index import IndexStore
+from search.allocator import release_memory
 from search.budget import Budget
 from search.cache import DEFAULT_CACHE_BYTES, ByteCache, process_shares, strings_bytes
-from search.complete_files import mine_index, read_completions, release_memory
+from search.complete_files import mine_index, read_completions
 from search.facets import NO_DATE, Codes
 from search.scoring import Statistics
+from search.strings import TermSet
 from search.suggest import Vocabulary
 from search.timeline import month_numbers
 from search.vocab_files import read_terms
@@ -64,15 +70,15 @@ class Generation:
         self._cond = threading.Condition()
         self._busy = 0
         self._retired = False
-        self.langs: list[str] = _column(first, "lang", "")
-        self.years: list[str] = _column(first, "year", "")
-        self.dates: list[int] = _column(first, "date", NO_DATE, translate=False)
-        self.lang_codes = Codes.of(self.langs)  # facets and filters over every match
-        self.year_codes = Codes.of(self.years)
+        count = int(first.doc_count_all())
+        # typed arrays, a byte or eight per document, not lists of Python objects
+        self.lang_codes = Codes.of(_column(first, "lang", ""), count)  # facets and filters
+        self.year_codes = Codes.of(_column(first, "year", ""), count)
+        self.source_codes = Codes.of(_column(first, "source", ""), count)  # the source filter
+        dates = _column(first, "date", NO_DATE, translate=False)
+        self.dates: npt.NDArray[np.uint64] = np.fromiter(dates, np.uint64, count)
         self.months = month_numbers(self.dates)  # the timeline facet (search.timeline)
-        self.sources: list[str] = _column(first, "source", "")
-        # content digests by docnum: the semantic layer's vectors are keyed by them
-        self.fingerprints: list[str] = _column(first, "fingerprint", "")
+        self._fingerprints: list[str] | None = None
         self.dense: Any = None  # search.dense.DenseLayer, set by the engine on first use
         #: postings, phrases, doc frequencies and prefix expansions; vocabularies pinned
         self.cache = ByteCache(cache_bytes)
@@ -167,6 +173,17 @@ class Generation:
             self.cache.put(key, result, strings_bytes(result[0]) + 64)
         return result[0], result[1], not complete
 
+    @property
+    def fingerprints(self) -> list[str]:
+        """Content digests by docnum, read on first use: only the semantic layer keys its
+        vectors by them, so a lexical server never holds them (~100 bytes a document)."""
+        found = self._fingerprints
+        if found is None:
+            # a searcher of its own, not one of the pool: the caller may hold one already
+            with self.index.searcher() as searcher:
+                found = self._fingerprints = list(_column(searcher, "fingerprint", ""))
+        return found
+
     def vocabulary(self, kind: str) -> Any:
         """Per-generation vocabularies, built once in a background thread (None until ready).
 
@@ -212,7 +229,9 @@ class Generation:
         else:
             from index.text import is_arabic
 
-            value = {t: 1 for t in terms if is_arabic(t) == (kind == "ar")}
+            # packed (search.strings): the words of one script, ~20 bytes each
+            value = TermSet(t for t in terms if is_arabic(t) == (kind == "ar"))
+            del terms
             if self._prepare_names is not None:
                 # the translator's name index over these words (a second or two
                 # on 100,000 words), built here so that no query waits for it
@@ -223,20 +242,18 @@ class Generation:
         release_memory()  # the term lists read to build it, freed in this thread's arena
 
 
-def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> list[Any]:
-    """A column as a list by global docnum; segments without the column give ``default``.
+def _column(searcher: Any, name: str, default: Any, translate: bool = True) -> Iterator[Any]:
+    """A column's values by global docnum; segments without the column give ``default``.
 
     Why per segment: a segment where no document has the field (an update adding
     only undated documents) has no column, and the multi-reader then drops it.
     """
-    values: list[Any] = []
     for sub, _ in searcher.leaf_searchers():
         reader = sub.reader()
         if reader.has_column(name):
-            values.extend(reader.column_reader(name, translate=translate))
+            yield from reader.column_reader(name, translate=translate)
         else:
-            values.extend([default] * reader.doc_count_all())
-    return values
+            yield from itertools.repeat(default, reader.doc_count_all())
 
 
 def _scan_prefix(
@@ -272,6 +289,8 @@ def _vocabulary_bytes(value: Any) -> int:
     """Estimated bytes of a vocabulary: the suggestion buckets or a name dictionary."""
     if isinstance(value, Vocabulary):
         return value.nbytes()
+    if isinstance(value, TermSet):
+        return value.nbytes
     if isinstance(value, dict):
         return sys.getsizeof(value) + strings_bytes(value)
     return 0

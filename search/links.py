@@ -50,6 +50,7 @@ from search.linking import (
     links_of,
     similarity_graph,
 )
+from search.pair_table import TABLES_FILE, read_tables, tables_of, write_tables
 from search.related import RELATED, RELATED_MIN, Related, related_of_graph
 
 LINKS_FILE: Final = "translation-links.json"
@@ -71,8 +72,9 @@ class GenerationLinks:
         self.base_dir = base_dir  # a previous generation whose per-document results may serve
         self._index = index
         self._translate = translate
-        self._links: dict[str, tuple[str, ...]] | None = None
-        self._related: Related | None = None
+        # tables (search.pair_table): arrays, memory-mapped when read from the file
+        self._links: Mapping[str, tuple[str, ...]] | None = None
+        self._related: Mapping[str, tuple[tuple[str, float], ...]] | None = None
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
@@ -110,7 +112,10 @@ class GenerationLinks:
 
     def _run(self) -> None:
         try:
-            self._links, self._related = self.compute()
+            links, related = self.compute()
+            if isinstance(links, dict) or isinstance(related, dict):  # computed, or the JSON
+                links, related = tables_of(links, related)
+            self._links, self._related = links, related
         except Exception:  # a broken generation must not break searching: no links
             logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
             if self._links is None:
@@ -120,7 +125,9 @@ class GenerationLinks:
         finally:
             self._done.set()
 
-    def compute(self) -> tuple[dict[str, tuple[str, ...]], Related]:
+    def compute(
+        self,
+    ) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[tuple[str, float], ...]]]:
         """Links and related dispatches: the persisted file, or computed and saved.
 
         Computing reuses the per-document results of a previous computation
@@ -237,7 +244,14 @@ class GenerationLinks:
             )
         return docs
 
-    def _read(self, stamp: dict[str, Any]) -> tuple[dict[str, tuple[str, ...]], Related] | None:
+    def _read(
+        self, stamp: dict[str, Any]
+    ) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[tuple[str, float], ...]]] | None:
+        # the tables are the JSON's compact copy: read (mapped) only while it is there
+        if (self.gen_dir / LINKS_FILE).exists():
+            tables = read_tables(self.gen_dir / TABLES_FILE, stamp)
+            if tables is not None:
+                return tables
         try:
             data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
             if not isinstance(data, dict) or data.get("stamp") != stamp:
@@ -261,6 +275,7 @@ class GenerationLinks:
             "links": {k: list(v) for k, v in sorted(links.items())},
             "related": {k: [list(p) for p in v] for k, v in sorted(related.items())},
         }
+        write_tables(self.gen_dir / TABLES_FILE, stamp, links, related)  # what a server maps
         try:
             tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
             os.replace(tmp, self.gen_dir / LINKS_FILE)  # never writes into a hard-linked inode

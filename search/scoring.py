@@ -25,7 +25,7 @@ segment are left out, as Whoosh's ``FilterMatcher`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import log
 from typing import Any, Final
@@ -36,8 +36,8 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from search.cache import ByteCache, array_bytes, bytes_list_bytes
+from search.strings import ByteStrings
 
-_LENGTH_OF_BYTE: Final = tuple(byte_to_length(b) for b in range(256))
 #: A cached doc frequency (a Python int) and a Postings object's own header.
 _INT_BYTES: Final = 32
 _OBJECT_BYTES: Final = 72
@@ -87,12 +87,18 @@ class Postings:
     docnums: Ints
     weights: Floats
     scores: Floats  # BM25F of the term alone in each document
-    values: list[bytes] | None = None  # encoded positions, read only for phrases
+    values: Sequence[bytes] | None = None  # encoded positions (ByteStrings), for phrases
 
 
 def frozen(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     values.flags.writeable = False
     return values
+
+
+#: Whoosh's length byte → field length (code 0, no length, reads as 1), as floats.
+_LENGTH_TABLE: Final = frozen(
+    np.array([byte_to_length(b) if b else 1 for b in range(256)], dtype=np.float64)
+)
 
 
 _EMPTY = Postings(
@@ -116,7 +122,7 @@ class Statistics:
         self.k1 = float(weighting.K1) if isinstance(weighting, BM25F) else 1.2
         self._b = weighting if isinstance(weighting, BM25F) else None
         self._avgfl: dict[str, float] = {}
-        self._lengths: dict[str, Floats] = {}
+        self._lengths: dict[str, npt.NDArray[Any]] = {}
         #: postings, phrases and doc frequencies, bounded in bytes with the generation's rest
         self.cache = cache if cache is not None else ByteCache()
 
@@ -133,26 +139,32 @@ class Statistics:
             self._avgfl[field] = value
         return value
 
-    def lengths(self, searcher: Any, field: str) -> Floats:
-        """The field length of every document by global docnum (1 when absent)."""
+    def lengths(self, searcher: Any, field: str, docnums: Ints) -> Floats:
+        """The field lengths of ``docnums`` (global docnums; 1 when absent).
+
+        Kept per field as Whoosh's one-byte length codes (a byte per document, where
+        float64 lengths were eight), decoded by a 256-entry table on each read: the
+        same numbers, so the same scores.
+        """
         found = self._lengths.get(field)
         if found is None:
-            values: list[int] = []
-            for sub, _ in searcher.leaf_searchers():
-                values.extend(_segment_lengths(sub.reader(), field))
-            found = frozen(np.array(values, dtype=np.float64))
+            parts = [_segment_lengths(sub.reader(), field) for sub, _ in searcher.leaf_searchers()]
+            found = frozen(np.concatenate(parts) if parts else np.zeros(0, np.uint8))
             self._lengths[field] = found
             self.cache.pin(f"lengths:{field}", array_bytes(found))
-        return found
+        if found.dtype == np.uint8:
+            decoded: Floats = _LENGTH_TABLE[found[docnums]]
+            return decoded
+        return found[docnums].astype(np.float64)
 
     def idf(self, doc_frequency: float) -> float:
         return idf(self.doc_count, doc_frequency)
 
     def bm25(self, searcher: Any, field: str, idf: float, tf: Floats, docnums: Ints) -> Floats:
         """BM25 of the postings ``(docnums, tf)`` of ``field``, with our field lengths."""
-        lengths = self.lengths(searcher, field)
+        lengths = self.lengths(searcher, field, docnums)
         avgfl = self.avg_length(searcher, field)
-        return bm25_array(idf, tf, lengths[docnums], avgfl, self.b(field), self.k1)
+        return bm25_array(idf, tf, lengths, avgfl, self.b(field), self.k1)
 
     # -- per term ---------------------------------------------------------------------
     def postings(self, searcher: Any, field: str, text: str, values: bool = False) -> Postings:
@@ -217,31 +229,37 @@ class Statistics:
         scores = self.bm25(
             searcher, field, self.idf(self.doc_frequency(searcher, field, text)), tf, ids
         )
-        return Postings(frozen(ids), frozen(tf), frozen(scores), encoded)
+        packed = ByteStrings(encoded) if encoded is not None else None
+        return Postings(frozen(ids), frozen(tf), frozen(scores), packed)
 
 
 def postings_bytes(postings: Postings) -> int:
     """Estimated bytes of a postings entry: its three arrays and its encoded positions."""
     return (
         array_bytes(postings.docnums, postings.weights, postings.scores)
-        + bytes_list_bytes(postings.values)
+        + (
+            postings.values.nbytes
+            if isinstance(postings.values, ByteStrings)
+            else bytes_list_bytes(postings.values)
+        )
         + _OBJECT_BYTES
     )
 
 
-def _segment_lengths(reader: Any, field: str) -> Iterable[int]:
-    """One segment's field lengths, read from its length column in one go."""
+def _segment_lengths(reader: Any, field: str) -> npt.NDArray[Any]:
+    """One segment's field lengths: its length column's byte codes, read in one go
+    (uint8, decoded by :data:`_LENGTH_TABLE`), or lengths (int64) from another codec."""
     count = reader.doc_count_all()
     try:
         from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
         column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     except AttributeError:  # another codec: the public, slower path
-        return [reader.doc_field_length(d, field, 1) or 1 for d in range(count)]
+        values = [reader.doc_field_length(d, field, 1) or 1 for d in range(count)]
+        return np.array(values, dtype=np.int64)
     if column is None:
-        return [1] * count
-    table = _LENGTH_OF_BYTE
-    return [table[b] if b else 1 for b in column]
+        return np.zeros(count, np.uint8)  # code 0 reads as length 1
+    return np.frombuffer(bytes(column), dtype=np.uint8).copy()
 
 
 def _read_segment(

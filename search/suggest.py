@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 
 from search.query import ParsedQuery, Word
+from search.strings import Strings as _Strings
 
 #: Below this many hits a suggestion is looked for.
 FEW_HITS: Final = 3
@@ -89,42 +90,6 @@ class Vocabulary:
 def _flat(key: tuple[int, str, str]) -> str:
     """A bucket key as one string: digits, then ``<`` or ``>``, then the letters."""
     return f"{key[0]}{key[1]}{key[2]}"
-
-
-class _Strings:
-    """Sorted-or-not strings as one UTF-8 byte string and ``uint32`` offsets."""
-
-    __slots__ = ("_blob", "_offsets")
-
-    def __init__(self, values: list[str]) -> None:
-        parts = [v.encode("utf-8", "surrogatepass") for v in values]
-        offsets = np.zeros(len(parts) + 1, np.uint32)
-        np.cumsum([len(b) for b in parts], out=offsets[1:])
-        self._blob = b"".join(parts)
-        self._offsets = offsets.data
-
-    @property
-    def nbytes(self) -> int:
-        return len(self._blob) + 4 * len(self._offsets)
-
-    def __getitem__(self, i: int) -> str:
-        return self._blob[self._offsets[i] : self._offsets[i + 1]].decode("utf-8", "surrogatepass")
-
-    def find(self, value: str) -> int:
-        """The index of ``value`` among sorted strings, or -1 (bisection on the bytes,
-        which sort as the code points do)."""
-        wanted = value.encode("utf-8", "surrogatepass")
-        blob, offsets = self._blob, self._offsets
-        lo, hi = 0, len(offsets) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if blob[offsets[mid] : offsets[mid + 1]] < wanted:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < len(offsets) - 1 and blob[offsets[lo] : offsets[lo + 1]] == wanted:
-            return lo
-        return -1
 
 
 def _keys(word: str, length: int) -> tuple[tuple[int, str, str], tuple[int, str, str]]:

@@ -39,7 +39,7 @@ _EPOCH_DAYS: Final = 719_162
 Months = npt.NDArray[np.int64]
 
 
-def month_numbers(dates: Sequence[int]) -> Months:
+def month_numbers(dates: Sequence[int] | npt.NDArray[np.uint64]) -> Months:
     """Months since 1970-01 of each document (``NO_MONTH`` when undated), vectorised."""
     raw = np.asarray(dates, dtype=np.uint64)
     dated = raw != np.uint64(_NO_DATE)

@@ -27,6 +27,7 @@ from search.cache import (
     ByteCache,
     array_bytes,
     key_bytes,
+    process_shares,
 )
 
 LIMIT = 64 * 1024
@@ -129,5 +130,22 @@ def test_status_shows_the_cache_within_its_limit_after_many_queries(
     # the bound itself is tested in test_caches.py)
     for name, share in (("analysis", ANALYSIS_SHARE), ("snippets", SNIPPETS_SHARE)):
         limit = after["process"][name]["limit_bytes"]
-        assert limit == CACHE_BYTES // share == after["pinned"][f"process:{name}"]
+        assert limit == process_shares(CACHE_BYTES)[name] == after["pinned"][f"process:{name}"]
+        assert limit <= CACHE_BYTES // share
         assert isinstance(after["process"][name]["bytes"], int)
+
+
+@pytest.mark.parametrize(
+    ("limit", "analysis", "snippets"),
+    [
+        (128 << 20, 16 << 20, 32 << 20),  # the default: the sizes measured as enough
+        (1 << 30, 16 << 20, 32 << 20),  # a larger limit goes to the generations
+        (16 << 20, 2 << 20, 4 << 20),  # a small one: each a share of it
+    ],
+)
+def test_process_caches_are_a_capped_share_of_the_limit(
+    limit: int, analysis: int, snippets: int
+) -> None:
+    shares = process_shares(limit)
+    assert shares == {"analysis": analysis, "snippets": snippets}
+    assert sum(shares.values()) < limit // 2  # the generation keeps most of it

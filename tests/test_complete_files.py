@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -54,10 +55,7 @@ def test_the_file_holds_the_table_mined_from_the_index(index: Path) -> None:
         for ours, theirs in zip(
             getattr(read, part).arrays(), getattr(mined, part).arrays(), strict=True
         ):
-            if isinstance(ours, str):
-                assert ours == theirs
-            else:
-                assert np.array_equal(ours, theirs)
+            assert np.array_equal(ours, theirs)
     assert [read.complete(t) for t in TYPED] == [mined.complete(t) for t in TYPED]
 
 
@@ -88,6 +86,47 @@ def _rewritten(saved: bytes, **changes: object) -> bytes:
     return out.getvalue()
 
 
+def _shifted(saved: bytes) -> bytes:
+    with np.load(io.BytesIO(saved), allow_pickle=False) as arrays:
+        at = arrays["phrases_key_bytes_at"]
+    return _rewritten(saved, phrases_key_bytes_at=np.concatenate([[1], at[1:]]))
+
+
+def _first_format(saved: bytes) -> bytes:
+    """The file as the first version wrote it: offsets in characters, not bytes."""
+    with np.load(io.BytesIO(saved), allow_pickle=False) as arrays:
+        content = {name: arrays[name] for name in arrays.files}
+    for part in ("phrases", "titles"):
+        for name in ("key", "surface"):
+            raw = content[f"{part}_{name}s"].tobytes()
+            at = content.pop(f"{part}_{name}_bytes_at")
+            values = [raw[a : b - 1].decode("utf-8") for a, b in itertools.pairwise(at)]
+            chars = np.zeros(len(values) + 1, dtype=np.int64)
+            np.cumsum([len(v) + 1 for v in values], out=chars[1:])
+            content[f"{part}_{name}_at"] = chars
+    out = io.BytesIO()
+    np.savez(out, **content)
+    return out.getvalue()
+
+
+def test_a_file_of_the_first_format_gives_the_same_completions(index: Path) -> None:
+    gen = IndexStore(index).current_dir()
+    path = gen / COMPLETIONS_FILE
+    saved = path.read_bytes()
+    with open_generation(gen).reader() as reader:
+        mapped = read_completions(gen, reader)
+        assert mapped is not None and mapped.phrases.mapped and mapped.nbytes == 0
+        expected = [mapped.complete(t) for t in TYPED]
+        try:
+            path.write_bytes(_first_format(saved))
+            converted = read_completions(gen, reader)
+        finally:
+            path.write_bytes(saved)
+    assert converted is not None and not converted.phrases.mapped
+    assert [converted.complete(t) for t in TYPED] == expected
+    assert any("ê" in s or "ا" in s for row in expected for s in row)  # multi-byte letters
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -97,7 +136,11 @@ def _rewritten(saved: bytes, **changes: object) -> bytes:
         lambda saved: _rewritten(saved, documents=3),  # another generation's (an update links it)
         lambda saved: _rewritten(saved, version=0),  # mined by another version of the rules
         # offsets past the end of the strings: would cut entries at random
-        lambda saved: _rewritten(saved, phrases_key_at=np.arange(3, dtype=np.int64) * 10**9),
+        lambda saved: _rewritten(saved, phrases_key_bytes_at=np.arange(3, dtype=np.int64) * 10**9),
+        # offsets of the right length that do not start at 0 (a shifted table)
+        lambda saved: _shifted(saved),
+        # strings stored as another type than bytes: never decoded as if they were
+        lambda saved: _rewritten(saved, titles_keys=np.zeros(4, dtype=np.int64)),
     ],
 )
 def test_a_bad_or_stale_file_is_ignored(index: Path, damage: object) -> None:

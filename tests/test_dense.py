@@ -20,10 +20,10 @@ from search.dense import (
     RUNS,
     DenseIndex,
     dense_index,
-    fuse,
     top_by_meaning,
 )
 from search.errors import InvalidParameter
+from search.fusion import fuse, meaning_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 FR_SEED = "000_e39b19ec1737aeb7.txt"
@@ -179,6 +179,45 @@ def test_fusion(
     )
     assert sorted(_ids(docs)) == sorted({d for d, _ in lexical} | {d for d, _ in dense})
     assert int(docs[int(np.argmax(scores))]) == first
+
+
+@pytest.mark.parametrize(
+    ("sims", "same", "expected"),
+    [
+        # across languages (none in the query's own): every cosine at the full weight
+        ([0.50, 0.48, 0.30], [False, False, False], [6.0, 6.0, 6.0]),
+        # in the query's language, one document clearly ahead (0.35 ≥ 6 / 20): full weight
+        ([0.80, 0.45, 0.40], [True, True, True], [6.0, 6.0, 6.0]),
+        # ahead by 0.2: 20 × 0.2
+        ([0.70, 0.50, 0.45], [True, True, True], [4.0, 4.0, 4.0]),
+        # several about as close (news of one event from several outlets): 20 × 0.02
+        ([0.51, 0.49, 0.48], [True, True, True], [0.4, 0.4, 0.4]),
+        # a tie: meaning reorders nothing the words found
+        ([0.50, 0.50], [True, True], [0.0, 0.0]),
+        # one candidate alone: no gap to measure, nothing to reorder
+        ([0.50], [True], [0.0]),
+        # both languages allowed: the gap is taken among the query's own language only,
+        # the other language keeps the full weight
+        ([0.60, 0.59, 0.20], [False, True, True], [6.0, 6.0, 6.0]),  # 0.39 ahead
+        ([0.60, 0.59, 0.58], [False, True, True], [6.0, 0.2, 0.2]),
+    ],
+)
+def test_meaning_weighs_in_the_querys_language_by_how_clearly_it_singles_one_out(
+    sims: list[float], same: list[bool], expected: list[float]
+) -> None:
+    got = meaning_weights(np.asarray(sims, np.float32), np.asarray(same, bool))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_close_siblings_by_meaning_do_not_overtake_the_words_choice() -> None:
+    """Two reports of one event: the words prefer 1, meaning barely prefers 2."""
+    lexical = (np.asarray([1, 2], np.int64), np.asarray([1.0, 0.9]))
+    dense = (np.asarray([1, 2], np.int64), np.asarray([0.50, 0.52], np.float32))
+    one_weight = fuse(lexical, dense, 6.0, 10.0, "linear")
+    assert int(one_weight[0][np.argmax(one_weight[1])]) == 2  # what the fixed mix did
+    weights = meaning_weights(dense[1], np.asarray([True, True]))
+    docs, scores = fuse(lexical, dense, weights, 10.0, "linear")
+    assert int(docs[np.argmax(scores)]) == 1
 
 
 @pytest.fixture(scope="module")

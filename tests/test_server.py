@@ -231,7 +231,7 @@ def test_the_limits_come_from_the_environment() -> None:
     defaults = Settings.from_env({})
     assert defaults.max_concurrent >= 1 and defaults.queue_wait == 2.0
     assert defaults.max_document_chars == 200_000 and defaults.max_header_size == 16 * 1024
-    assert (defaults.time_limit, defaults.cache_bytes) == (2.0, 256 << 20)
+    assert (defaults.time_limit, defaults.cache_bytes) == (2.0, 128 << 20)
 
 
 def test_unknown_override_is_a_programming_error() -> None:

@@ -297,9 +297,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from search.allocator import limit_arenas
     from web.app import create_app
     from web.server import serve
 
+    limit_arenas()  # before the request threads start: they share two heaps
     settings = _settings(args)
     if args.reindex_every is not None:  # already checked by argparse (_option)
         settings = replace(settings, reindex_every=parse_reindex_every(args.reindex_every))

@@ -96,7 +96,7 @@ MAX_CACHE_BYTES: Final = 64 << 30
 
 
 def parse_cache_bytes(text: str) -> int:
-    """The bound of a generation's caches: ``256M``, ``1G``, ``64MiB`` or bytes (1M–64G)."""
+    """The bound of a generation's caches: ``128M``, ``1G``, ``64MiB`` or bytes (1M–64G)."""
     match = _SIZE.match(text)
     if not match:
         raise ValueError(f"invalid size {text!r}: {SIZE_SYNTAX}")

@@ -23,12 +23,15 @@ Arabic writes what is heard (باكمان, ليغينز); see :func:`latin_spell
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
 from index.text import is_arabic
+from search.strings import Strings
 
 _FR_DIGRAPHS: Final = (
     ("tch", "c"),
@@ -176,6 +179,11 @@ class Candidate:
     df: int
 
 
+def _hash(key: str) -> int:
+    """A key's 64-bit hash (this process's: the index is rebuilt by each process)."""
+    return hash(key) & 0xFFFF_FFFF_FFFF_FFFF
+
+
 #: Name look-ups a matcher remembers (a few MB); past it, it forgets them all.
 MEMO: Final = 20_000
 
@@ -188,13 +196,38 @@ class NameMatcher:
     """Skeleton index over one target vocabulary (build once per index generation)."""
 
     def __init__(self, vocabulary: Mapping[str, int], min_df: int = 1) -> None:
+        """Index every skeleton key of the vocabulary's terms (``df >= min_df``).
+
+        Held as arrays, not a dict of lists: the keys' 64-bit hashes sorted, with the
+        position of each key's term in a packed pool (12 bytes a key where a dict
+        entry, a list and its strings took ~100). Two keys of equal hash only add a
+        term that the spelling distance then rejects.
+        """
         self._vocabulary = vocabulary
         self._memo: dict[tuple[tuple[str, ...], int, float], list[Candidate]] = {}
-        self._by_key: dict[str, list[str]] = defaultdict(list)
-        for term, df in vocabulary.items():
-            if df >= min_df:
-                for key in dict.fromkeys(k for s in spellings(term) for k in _keys(s)):
-                    self._by_key[key].append(term)
+        terms = sorted(term for term, df in vocabulary.items() if df >= min_df)
+        hashes, ids = array("Q"), array("I")
+        for i, term in enumerate(terms):
+            for key in dict.fromkeys(k for s in spellings(term) for k in _keys(s)):
+                hashes.append(_hash(key))
+                ids.append(i)
+        self._terms = Strings(terms)
+        del terms
+        order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable")
+        self._hashes = np.frombuffer(hashes, dtype=np.uint64)[order]
+        self._ids = np.frombuffer(ids, dtype=np.uint32)[order]
+
+    def _terms_of(self, key: str) -> Iterator[str]:
+        """The terms indexed under ``key`` (and, rarely, under a key of equal hash)."""
+        wanted = np.uint64(_hash(key))
+        lo = int(np.searchsorted(self._hashes, wanted, "left"))
+        hi = int(np.searchsorted(self._hashes, wanted, "right"))
+        for i in self._ids[lo:hi].tolist():
+            yield self._terms[i]
+
+    @property
+    def nbytes(self) -> int:
+        return self._terms.nbytes + self._hashes.nbytes + self._ids.nbytes
 
     def candidates(
         self, *words: str, limit: int = LIMIT, max_distance: float = 0.5
@@ -223,7 +256,7 @@ class NameMatcher:
             for source in spellings(word):
                 for key in _keys(source):
                     bound = min(max_distance, 0.34) if len(key) == 2 else max_distance
-                    for term in self._by_key.get(key, ()):
+                    for term in self._terms_of(key):
                         if is_arabic(term) == arabic:
                             continue
                         dist = min(
