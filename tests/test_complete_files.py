@@ -180,10 +180,9 @@ def _write(docs: list[dict[str, object]], folder: Path) -> None:
 def _same_tables(read: object, mined: object, surfaces: bool) -> None:
     for part in ("phrases", "titles"):
         ours, theirs = getattr(read, part).arrays(), getattr(mined, part).arrays()
-        assert ours[0] == theirs[0]  # the keys
-        assert np.array_equal(ours[1], theirs[1]) and np.array_equal(ours[4], theirs[4])  # ranks
-        if surfaces:
-            assert ours[2] == theirs[2] and np.array_equal(ours[3], theirs[3])
+        # keys, their offsets and the ranks; the surface forms and their offsets
+        for n in (0, 1, 4, 2, 3) if surfaces else (0, 1, 4):
+            assert np.array_equal(np.asarray(ours[n]), np.asarray(theirs[n])), (part, n)
 
 
 def _completions(index: Path) -> tuple[object, object]:
