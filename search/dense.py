@@ -224,6 +224,7 @@ class DenseLayer:
         self._embed = embed
         self._index: DenseIndex | None = None
         self._files = -1
+        self._stamp = -2  # the folder's modification time when last listed (wait)
         self._checked = 0.0
         self._busy = threading.Lock()
         self._embedding = False
@@ -242,12 +243,23 @@ class DenseLayer:
         return self._index
 
     def wait(self, timeout: float = 30.0) -> DenseIndex | None:
-        """Load now (tests, evaluations, the CLI); ``None`` if nothing is there."""
+        """Load now (tests, evaluations, the CLI); ``None`` if nothing is there.
+
+        The folder is listed only when its modification time moved (a chunk is
+        renamed into it when written): listing it at every search cost more
+        than half a millisecond at 30,000 documents.
+        """
         with self._busy:
-            files = len(chunk_files(self.layer))
-            if files != self._files:
-                self._index = _index(self.layer, self._fingerprints)
-                self._files = files
+            try:
+                stamp = self.layer.stat().st_mtime_ns
+            except OSError:
+                stamp = -1
+            if stamp != self._stamp or stamp == -1:
+                files = len(chunk_files(self.layer))
+                if files != self._files:
+                    self._index = _index(self.layer, self._fingerprints)
+                    self._files = files
+                self._stamp = stamp
         self._checked = time.monotonic()
         return self._index
 
