@@ -259,7 +259,15 @@ def _derived(stdout: bytes) -> dict[str, Any]:
         derived = json.loads(stdout).get("derived") or {}
     except ValueError:
         return {}
-    wanted = ("seconds", "reused", "computed", "rows", "changed", "family_continued")
+    wanted = (
+        "seconds",
+        "links_seconds",
+        "reused",
+        "computed",
+        "rows",
+        "changed",
+        "family_continued",
+    )
     return {k: v for k, v in derived.items() if k in wanted}
 
 

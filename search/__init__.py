@@ -13,9 +13,9 @@ Public surface::
 """
 
 from search.crosslang import CrossLanguage, NoTranslation
+from search.derived import prepare_generation
 from search.engine import SearchEngine
 from search.errors import DocumentNotFound, InvalidParameter, InvalidQuery, SearchError
-from search.links import prepare_generation
 from search.models import (
     DocumentView,
     Facets,

@@ -257,6 +257,16 @@ class _Counter:
         if old[:1].isupper() and surface[:1].islower():
             self.surfaces[key] = surface  # "traite", not "Traite" at a sentence start
 
+    def remove(self, key: str) -> None:
+        count = self.counts.get(key)
+        if count is None:
+            return  # forgotten (pruned) or never counted
+        if count > 1:
+            self.counts[key] = count - 1
+        else:
+            del self.counts[key]
+            del self.surfaces[key]
+
     def _prune(self) -> None:
         histogram = Counter(self.counts.values())
         left, floor = len(self.counts), 0
@@ -306,30 +316,75 @@ def _continued(kept: list[str], n: int, counts: dict[str, int]) -> bool:
     return False
 
 
-def mine(documents: Iterable[tuple[str, str]]) -> Completions:
-    """The completions of a collection, from each document's (title, body)."""
-    # one counter per script: a large Arabic archive must not crowd out the French words
-    counters = {"ar": _Counter(), "fr": _Counter()}
-    titles: dict[str, str] = {}
-    for title, body in documents:
-        head = body[:LEAD_CHARS]
-        for text in (title, head) if not head.startswith(title.rstrip("…")) else (head,):
-            for key, surface in _phrases(text, tokenize(text)):
-                counters["ar" if is_arabic(key[:1]) else "fr"].add(key, surface)
+class Miner:
+    """The counts :func:`mine` keeps, fed one document at a time, and fed back out.
+
+    Why: an update adds 1% of the documents; mining the whole collection again
+    was the largest part of an update. The generation keeps the counts
+    (:mod:`search.complete_files`) and the next one continues them: its new
+    documents added, its removed ones taken off. Continuing gives what mining
+    the new collection in its order gives (old documents first, then the new
+    ones: the order an update writes them in), except where the bounded
+    counting already forgot rare phrases (then both are off by a few low counts)
+    and where a removed document gave a phrase its surface form.
+    """
+
+    def __init__(self) -> None:
+        # one counter per script: a large Arabic archive must not crowd out the French words
+        self.counters = {"ar": _Counter(), "fr": _Counter()}
+        self.titles: dict[str, str] = {}
+        self.title_counts: dict[str, int] = {}
+
+    def add(self, title: str, body: str) -> None:
+        for key, surface in _keys(title, body):
+            self.counters["ar" if is_arabic(key[:1]) else "fr"].add(key, surface)
         shown = _title(title)
         if shown:
-            titles.setdefault(fold(shown).rstrip(), shown)
-    counts = {**counters["ar"].counts, **counters["fr"].counts}
-    surfaces = {**counters["ar"].surfaces, **counters["fr"].surfaces}
-    del counters
-    kept = sorted(k for k, c in counts.items() if c >= MIN_COUNT)
-    # a phrase always continued the same way gives way to the longer form
-    closed = []
-    for n, key in enumerate(kept):
-        if " " in key and _continued(kept, n, counts):
-            continue
-        closed.append(key)
-    order = sorted(closed, key=lambda k: (-counts[k], len(k), k))
-    phrases = Table((k, surfaces[k], rank) for rank, k in enumerate(order))
-    by_length = sorted(titles, key=lambda k: (len(k), k))
-    return Completions(phrases, Table((k, titles[k], n) for n, k in enumerate(by_length)))
+            key = fold(shown).rstrip()
+            self.titles.setdefault(key, shown)
+            self.title_counts[key] = self.title_counts.get(key, 0) + 1
+
+    def remove(self, title: str, body: str) -> None:
+        """Take off a document :meth:`add` counted (in this or an earlier generation)."""
+        for key, _ in _keys(title, body):
+            self.counters["ar" if is_arabic(key[:1]) else "fr"].remove(key)
+        shown = _title(title)
+        if shown:
+            key = fold(shown).rstrip()
+            left = self.title_counts.get(key, 0) - 1
+            if left > 0:
+                self.title_counts[key] = left
+            else:
+                self.title_counts.pop(key, None)
+                self.titles.pop(key, None)
+
+    def completions(self) -> Completions:
+        counts = {**self.counters["ar"].counts, **self.counters["fr"].counts}
+        surfaces = {**self.counters["ar"].surfaces, **self.counters["fr"].surfaces}
+        kept = sorted(k for k, c in counts.items() if c >= MIN_COUNT)
+        # a phrase always continued the same way gives way to the longer form
+        closed = []
+        for n, key in enumerate(kept):
+            if " " in key and _continued(kept, n, counts):
+                continue
+            closed.append(key)
+        order = sorted(closed, key=lambda k: (-counts[k], len(k), k))
+        phrases = Table((k, surfaces[k], rank) for rank, k in enumerate(order))
+        titles = self.titles
+        by_length = sorted(titles, key=lambda k: (len(k), k))
+        return Completions(phrases, Table((k, titles[k], n) for n, k in enumerate(by_length)))
+
+
+def _keys(title: str, body: str) -> Iterator[tuple[str, str]]:
+    """(key, surface) of every word and phrase of a document's title and lead."""
+    head = body[:LEAD_CHARS]
+    for text in (title, head) if not head.startswith(title.rstrip("…")) else (head,):
+        yield from _phrases(text, tokenize(text))
+
+
+def mine(documents: Iterable[tuple[str, str]]) -> Completions:
+    """The completions of a collection, from each document's (title, body)."""
+    miner = Miner()
+    for title, body in documents:
+        miner.add(title, body)
+    return miner.completions()

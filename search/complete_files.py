@@ -34,11 +34,13 @@ import numpy as np
 
 from search import complete
 from search.allocator import release_memory as release_memory  # re-exported: its old home
-from search.complete import Completions, Table
+from search.complete import Completions, Miner, Table
 from search.mapped import map_npz
 from search.vocab_files import stamp
 
 COMPLETIONS_FILE: Final = "completions.npz"
+#: The counts the completions were made from, continued by the next update (:class:`Miner`).
+COUNTS_FILE: Final = "completion-counts.npz"
 #: Bumped when :func:`search.complete.mine` changes what it keeps.
 VERSION: Final = 1
 _PARTS: Final = ("phrases", "titles")
@@ -58,9 +60,112 @@ def _stamp(gen_dir: Path, reader: Any) -> dict[str, Any]:
 
 def mine_index(reader: Any) -> Completions:
     """The completions of every stored document of a Whoosh reader."""
-    return complete.mine(
-        (stored.get("title") or "", stored.get("body") or "") for _, stored in reader.iter_docs()
+    return mine_counts(reader).completions()
+
+
+def mine_counts(reader: Any) -> Miner:
+    """The counts of every stored document of a Whoosh reader."""
+    miner = Miner()
+    for _, stored in reader.iter_docs():
+        miner.add(stored.get("title") or "", stored.get("body") or "")
+    return miner
+
+
+def continue_counts(base_dir: Path, base: Any, reader: Any, changes: Any) -> Miner | None:
+    """The counts of ``reader``'s generation from those of ``base_dir`` (read by ``base``):
+    its removed documents taken off, its new ones added (``changes``:
+    :class:`search.generation_diff.Changes`); None when the base kept none."""
+    miner = read_counts(base_dir)
+    if miner is None:
+        return None
+    for n in changes.removed:
+        stored = base.stored_fields(n)
+        miner.remove(stored.get("title") or "", stored.get("body") or "")
+    for n in changes.added:
+        stored = reader.stored_fields(n)
+        miner.add(stored.get("title") or "", stored.get("body") or "")
+    return miner
+
+
+def _counts_stamp() -> dict[str, Any]:
+    """What counts depend on (no generation: they are meant for the next one)."""
+    return {
+        "version": VERSION,
+        "lead_chars": complete.LEAD_CHARS,
+        "max_words": complete.MAX_WORDS,
+        "max_counted": complete.MAX_COUNTED,
+        "title_chars": complete.TITLE_CHARS,
+    }
+
+
+def _strings(values: Any) -> dict[str, Any]:
+    """Strings as one UTF-8 blob and its offsets (any character inside, newlines too)."""
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    at = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=at[1:])
+    return {"blob": np.frombuffer(b"".join(encoded), dtype=np.uint8), "at": at}
+
+
+def _unstrings(blob: Any, at: Any) -> list[str]:
+    data = bytes(blob)
+    bounds = at.tolist()
+    return [
+        data[bounds[i] : bounds[i + 1]].decode("utf-8", "surrogatepass")
+        for i in range(len(bounds) - 1)
+    ]
+
+
+def write_counts(gen_dir: Path, miner: Miner) -> None:
+    """Keep ``miner``'s counts beside the generation (atomically; errors: skipped)."""
+    arrays: dict[str, Any] = {
+        "meta": np.frombuffer(json.dumps(_counts_stamp()).encode(), dtype=np.uint8)
+    }
+    for script, counter in miner.counters.items():
+        columns: dict[str, Any] = {"keys": counter.counts, "surfaces": counter.surfaces.values()}
+        for name, values in columns.items():
+            for part, array in _strings(values).items():
+                arrays[f"{script}_{name}_{part}"] = array
+        arrays[f"{script}_counts"] = np.fromiter(counter.counts.values(), np.int64)
+        arrays[f"{script}_pruned"] = np.asarray([counter.pruned], dtype=np.int64)
+    titles: dict[str, Any] = {"keys": miner.titles, "shown": miner.titles.values()}
+    for name, values in titles.items():
+        for part, array in _strings(values).items():
+            arrays[f"titles_{name}_{part}"] = array
+    arrays["titles_counts"] = np.fromiter(
+        (miner.title_counts[k] for k in miner.titles), np.int64, count=len(miner.titles)
     )
+    tmp = gen_dir / f".{COUNTS_FILE}.{os.getpid()}.tmp"
+    try:
+        with tmp.open("wb") as out:
+            np.savez(out, **arrays)
+        os.replace(tmp, gen_dir / COUNTS_FILE)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def read_counts(gen_dir: Path) -> Miner | None:
+    """The counts a generation kept; None when absent, of other parameters or damaged."""
+    try:
+        with np.load(gen_dir / COUNTS_FILE, allow_pickle=False) as arrays:
+            if json.loads(bytes(arrays["meta"]).decode()) != _counts_stamp():
+                return None
+            miner = Miner()
+
+            def strings(name: str) -> list[str]:
+                return _unstrings(arrays[f"{name}_blob"], arrays[f"{name}_at"])
+
+            for script, counter in miner.counters.items():
+                keys = strings(f"{script}_keys")
+                counter.counts = dict(zip(keys, arrays[f"{script}_counts"].tolist(), strict=True))
+                counter.surfaces = dict(zip(keys, strings(f"{script}_surfaces"), strict=True))
+                counter.pruned = int(arrays[f"{script}_pruned"][0])
+            keys = strings("titles_keys")
+            miner.titles = dict(zip(keys, strings("titles_shown"), strict=True))
+            miner.title_counts = dict(zip(keys, arrays["titles_counts"].tolist(), strict=True))
+            return miner
+    except Exception:  # absent, damaged or inconsistent: mined again by the caller
+        return None
 
 
 def write_completions(gen_dir: Path, reader: Any, completions: Completions) -> None:

@@ -34,7 +34,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,32 +55,59 @@ def text_key(text: str) -> bytes:
     ).digest()
 
 
+def doc_key(doc: LinkDoc) -> bytes:
+    """:func:`text_key` of a document's text (given when its text was not read)."""
+    return doc.key if doc.key is not None else text_key(doc.text)
+
+
 class LinkFeatures:
-    """Per-document linking inputs: computed, or taken from a previous computation."""
+    """Per-document linking inputs: computed, or taken from a previous computation.
+
+    The previous computation's arrays are kept as they are and read per document
+    only when asked (most documents of an update are never asked: their vectors
+    are carried over), and written back as they are (:meth:`save`).
+    """
 
     def __init__(self, translate: Translate, stamp: Mapping[str, Any]) -> None:
         self.translate = translate
         self.stamp = dict(stamp)
-        self._prior_counts: dict[bytes, Counter[str]] = {}
-        self._prior_bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
+        self._prior = _Prior.empty()
         self._prior_own: Counter[str] | None = None
+        #: the text of a carried document (``LinkDoc.text`` empty), read when needed
+        self.text_of: Callable[[LinkDoc], str] | None = None
+        #: an identifier of the computation that wrote the loaded file (see link_state)
+        self.run = ""
         self._counts: dict[bytes, Counter[str]] = {}
         self._bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
         self._own: Counter[str] = Counter()
         self._changed: NameMatcher | None = None
         self._changed_words = 0
         self._answers: dict[Any, tuple[tuple[Candidate, ...] | None]] = {}
+        self._carried: set[bytes] = set()  # reused translations whose look-ups stand as read
         self.reused = {"arabic": 0, "french": 0}
         self.computed = {"arabic": 0, "french": 0}
 
     # -- the two expensive steps ------------------------------------------------------
+    def text(self, doc: LinkDoc) -> str:
+        if doc.key is not None and not doc.text and self.text_of is not None:
+            return self.text_of(doc)
+        return doc.text
+
+    def prior_own(self) -> Counter[str] | None:
+        """The Arabic vocabulary of the previous computation (None: none loaded)."""
+        return self._prior_own
+
+    def prior_counts(self, key: bytes) -> Counter[str] | None:
+        """A text's lead terms as the previous computation kept them."""
+        return self._prior.counts(key)
+
     def counts(self, doc: LinkDoc) -> Counter[str]:
-        key = text_key(doc.text)
+        key = doc_key(doc)
         found = self._counts.get(key)
         if found is None:
-            found = self._prior_counts.get(key)
+            found = self._prior.counts(key)
             if found is None:
-                found = lead_terms(doc.text)
+                found = lead_terms(self.text(doc))
                 self.computed["arabic"] += 1
             else:
                 self.reused["arabic"] += 1
@@ -102,18 +129,23 @@ class LinkFeatures:
         self._answers = {}
 
     def translated(self, doc: LinkDoc, own: Mapping[str, int]) -> Mapping[str, float]:
-        key = text_key(doc.text)
-        prior = self._prior_bags.get(key)
+        key = doc_key(doc)
+        done = self._bags.get(key)
+        if done is not None:  # a second document with this text
+            return done[0]
+        prior = self._prior.bag(key)
         if prior is not None:
             reusable, answers = self._reusable(prior[1])
             if reusable:
                 self.reused["french"] += 1
+                if answers == prior[1]:
+                    self._carried.add(key)  # written back as it was read
                 self._bags[key] = (prior[0], answers)
                 return prior[0]
         probes: list[Any] | None = getattr(self.translate, "probes", None)
         if probes is not None:
             probes.clear()
-        bag = dict(self.translate(lead(doc.text), "ar", own))
+        bag = dict(self.translate(lead(self.text(doc)), "ar", own))
         self._bags[key] = (bag, tuple(probes) if probes is not None else None)
         self.computed["french"] += 1
         return bag
@@ -148,34 +180,44 @@ class LinkFeatures:
                 meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
                 if meta != self.stamp:
                     return False
-                terms = _strings(arrays["terms"])
-                self._prior_counts = _read_counts(arrays, "a", terms)
-                self._prior_own = next(iter(_read_counts(arrays, "own", terms).values()), Counter())
-                names = _strings(arrays["probe_names"])
-                probed, p_off = arrays["f_probed"].tolist(), arrays["p_off"].tolist()
-                p_key = arrays["p_key"].tolist()
-                parsed: dict[int, Any] = {}  # a name looked up by many documents: read once
-                for n, (key, bag) in enumerate(_read_bags(arrays, terms).items()):
-                    probes: Probes | None = None
-                    if probed[n]:
-                        probes = tuple(
-                            parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
-                            for i in p_key[p_off[n] : p_off[n + 1]]
-                        )
-                    self._prior_bags[key] = (bag, probes)
+                prior = _Prior({name: arrays[name] for name in arrays.files})
+                own = _read_counts(arrays, "own", prior.terms)
+                self.run = bytes(arrays["run"]).decode() if "run" in arrays.files else ""
         except Exception:  # absent, damaged or foreign: only a missed reuse
-            self._prior_counts, self._prior_bags, self._prior_own = {}, {}, None
+            self._prior, self._prior_own, self.run = _Prior.empty(), None, ""
             return False
+        self._prior, self._prior_own = prior, next(iter(own.values()), Counter())
         return True
 
-    def save(self, path: Path) -> None:
-        """Write this computation's results atomically (an unwritable folder: skipped)."""
-        terms: dict[str, int] = {}
-        probe_names: dict[str, int] = {}
-        arrays: dict[str, Any] = {"meta": _bytes(json.dumps(self.stamp, sort_keys=True))}
-        arrays.update(_write_counts("a", self._counts, terms))
+    def save(self, path: Path, present: set[bytes] | None = None, run: str = "") -> None:
+        """Write this computation's results atomically (an unwritable folder: skipped).
+
+        ``present``: the text keys of this computation's documents; those the
+        previous computation's arrays hold and this one did not recompute are
+        copied from them as they are (term and name numbering kept, new ones
+        appended), without making a Python object per document.
+        """
+        prior = self._prior
+        terms = prior.term_ids()
+        names = prior.name_ids()
+        arrays: dict[str, Any] = {
+            "meta": _bytes(json.dumps(self.stamp, sort_keys=True)),
+            "run": _bytes(run),
+        }
+        keep_counts = sorted(
+            row
+            for k in (present or set()) - self._counts.keys()
+            if (row := prior.count_rows(k)) is not None
+        )
+        written = set(self._bags) - self._carried
+        keep_bags = sorted(
+            row for k in ((present or set()) - written) if (row := prior.bag_rows(k)) is not None
+        )
+        carried = prior.gather_counts(keep_counts)
+        fresh = _write_counts("a", self._counts, terms)
+        arrays.update(_joined("a", carried, fresh))
         arrays.update(_write_counts("own", {b"": self._own}, terms))
-        keys = list(self._bags)
+        keys = [k for k in self._bags if k in written]
         offsets, p_off = [0], [0]
         ids: list[int] = []
         weights: list[float] = []
@@ -187,20 +229,19 @@ class LinkFeatures:
             weights.extend(bag.values())
             offsets.append(len(ids))
             probed.append(probes is not None)
-            p_key.extend(
-                probe_names.setdefault(_probe_text(p), len(probe_names)) for p in probes or ()
-            )
+            p_key.extend(names.setdefault(_probe_text(p), len(names)) for p in probes or ())
             p_off.append(len(p_key))
+        old = prior.gather_bags(keep_bags)
         arrays.update(
-            f_keys=np.frombuffer(b"".join(keys), dtype=np.uint8),
-            f_off=np.asarray(offsets, dtype=np.int64),
-            f_term=np.asarray(ids, dtype=np.int32),
-            f_weight=np.asarray(weights, dtype=np.float64),
-            f_probed=np.asarray(probed, dtype=bool),
-            p_off=np.asarray(p_off, dtype=np.int64),
-            p_key=np.asarray(p_key, dtype=np.int32),
+            f_keys=np.concatenate([old["f_keys"], np.frombuffer(b"".join(keys), np.uint8)]),
+            f_off=_join_offsets(old["f_off"], np.asarray(offsets, dtype=np.int64)),
+            f_term=np.concatenate([old["f_term"], np.asarray(ids, dtype=np.int32)]),
+            f_weight=np.concatenate([old["f_weight"], np.asarray(weights, dtype=np.float64)]),
+            f_probed=np.concatenate([old["f_probed"], np.asarray(probed, dtype=bool)]),
+            p_off=_join_offsets(old["p_off"], np.asarray(p_off, dtype=np.int64)),
+            p_key=np.concatenate([old["p_key"], np.asarray(p_key, dtype=np.int32)]),
             terms=_bytes("\n".join(terms)),
-            probe_names=_bytes("\n".join(probe_names)),
+            probe_names=_bytes("\n".join(names)),
         )
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
@@ -210,6 +251,119 @@ class LinkFeatures:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+class _Prior:
+    """A previous computation's arrays, read per text only when asked."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        self.arrays = arrays
+        self.terms = _strings(arrays["terms"])
+        self.names = _strings(arrays["probe_names"])
+        a_keys = arrays["a_keys"].reshape(-1, 16)
+        f_keys = arrays["f_keys"].reshape(-1, 16)
+        self._a_rows = {a_keys[n].tobytes(): n for n in range(len(a_keys))}
+        self._f_rows = {f_keys[n].tobytes(): n for n in range(len(f_keys))}
+        self._parsed: dict[int, Any] = {}  # a name looked up by many documents: read once
+
+    @classmethod
+    def empty(cls) -> _Prior:
+        z8, z32, z64 = np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(1, np.int64)
+        return cls({
+            "terms": z8, "probe_names": z8, "a_keys": z8, "a_off": z64, "a_term": z32,
+            "a_count": np.zeros(0, np.int64), "f_keys": z8, "f_off": z64, "f_term": z32,
+            "f_weight": np.zeros(0), "f_probed": np.zeros(0, bool), "p_off": z64, "p_key": z32,
+        })  # fmt: skip
+
+    def term_ids(self) -> dict[str, int]:
+        return {t: n for n, t in enumerate(self.terms)}
+
+    def name_ids(self) -> dict[str, int]:
+        return {t: n for n, t in enumerate(self.names)}
+
+    def count_rows(self, key: bytes) -> int | None:
+        return self._a_rows.get(key)
+
+    def bag_rows(self, key: bytes) -> int | None:
+        return self._f_rows.get(key)
+
+    def counts(self, key: bytes) -> Counter[str] | None:
+        n = self._a_rows.get(key)
+        if n is None:
+            return None
+        a = self.arrays
+        lo, hi = int(a["a_off"][n]), int(a["a_off"][n + 1])
+        terms = self.terms
+        return Counter(
+            dict(zip((terms[i] for i in a["a_term"][lo:hi].tolist()),
+                     a["a_count"][lo:hi].tolist(), strict=True))
+        )  # fmt: skip
+
+    def bag(self, key: bytes) -> tuple[dict[str, float], Probes | None] | None:
+        n = self._f_rows.get(key)
+        if n is None:
+            return None
+        a = self.arrays
+        lo, hi = int(a["f_off"][n]), int(a["f_off"][n + 1])
+        terms = self.terms
+        bag = dict(zip((terms[i] for i in a["f_term"][lo:hi].tolist()),
+                       a["f_weight"][lo:hi].tolist(), strict=True))  # fmt: skip
+        probes: Probes | None = None
+        if a["f_probed"][n]:
+            parsed, names = self._parsed, self.names
+            probes = tuple(
+                parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
+                for i in a["p_key"][int(a["p_off"][n]) : int(a["p_off"][n + 1])].tolist()
+            )
+        return bag, probes
+
+    def gather_counts(self, rows: list[int]) -> dict[str, Any]:
+        a = self.arrays
+        idx = np.asarray(rows, dtype=np.int64)
+        off, pos = _slices(a["a_off"], idx)
+        return {
+            "keys": a["a_keys"].reshape(-1, 16)[idx].reshape(-1),
+            "off": off,
+            "term": a["a_term"][pos],
+            "count": a["a_count"][pos],
+        }
+
+    def gather_bags(self, rows: list[int]) -> dict[str, Any]:
+        a = self.arrays
+        idx = np.asarray(rows, dtype=np.int64)
+        off, pos = _slices(a["f_off"], idx)
+        p_off, p_pos = _slices(a["p_off"], idx)
+        return {
+            "f_keys": a["f_keys"].reshape(-1, 16)[idx].reshape(-1),
+            "f_off": off,
+            "f_term": a["f_term"][pos],
+            "f_weight": a["f_weight"][pos],
+            "f_probed": a["f_probed"][idx],
+            "p_off": p_off,
+            "p_key": a["p_key"][p_pos],
+        }
+
+
+def _slices(offsets: Any, rows: Any) -> tuple[Any, Any]:
+    """The offsets of the chosen rows laid end to end, and the positions of their entries."""
+    lengths = offsets[rows + 1] - offsets[rows]
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    pos = np.arange(int(out[-1]), dtype=np.int64) + np.repeat(offsets[rows] - out[:-1], lengths)
+    return out, pos
+
+
+def _join_offsets(first: Any, second: Any) -> Any:
+    return np.concatenate([first, second[1:] + first[-1]])
+
+
+def _joined(prefix: str, carried: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f"{prefix}_keys": np.concatenate([carried["keys"], fresh[f"{prefix}_keys"]]),
+        f"{prefix}_off": _join_offsets(carried["off"], fresh[f"{prefix}_off"]),
+        f"{prefix}_term": np.concatenate([carried["term"], fresh[f"{prefix}_term"]]),
+        f"{prefix}_count": np.concatenate([carried["count"], fresh[f"{prefix}_count"]]),
+    }
 
 
 def _rank(c: Candidate) -> tuple[float, int, str]:
@@ -284,17 +438,5 @@ def _read_counts(arrays: Any, prefix: str, terms: list[str]) -> dict[bytes, Coun
         lo, hi = int(off[n]), int(off[n + 1])
         out[keys[n].tobytes()] = Counter(
             dict(zip((terms[i] for i in ids[lo:hi]), counts[lo:hi].tolist(), strict=True))
-        )
-    return out
-
-
-def _read_bags(arrays: Any, terms: list[str]) -> dict[bytes, dict[str, float]]:
-    keys = arrays["f_keys"].reshape(-1, 16)
-    off, ids, weights = arrays["f_off"], arrays["f_term"], arrays["f_weight"]
-    out: dict[bytes, dict[str, float]] = {}
-    for n in range(len(keys)):
-        lo, hi = int(off[n]), int(off[n + 1])
-        out[keys[n].tobytes()] = dict(
-            zip((terms[i] for i in ids[lo:hi]), weights[lo:hi].tolist(), strict=True)
         )
     return out

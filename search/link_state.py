@@ -30,12 +30,14 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
+from search.link_features import doc_key
 from search.link_graph import UNDATED, Graph, Item, update
 from search.linking import LinkDoc, day_range, weigh
 
@@ -46,6 +48,17 @@ FRENCH_SPACE: Final = "\x00"
 REFREEZE: Final = 0.2
 
 Vector = tuple[Any, Any]  # (term ids, weights) arrays
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What the next computation needs of a document without reading its text."""
+
+    fingerprint: str
+    key: bytes  # text key (:func:`search.link_features.text_key`)
+    lang: str
+    date: str | None
+    pair_id: str | None
 
 
 class LinkState:
@@ -63,6 +76,13 @@ class LinkState:
         self.source: Mapping[str, int] | None = None
         self.family = False  # True: idf frozen by an earlier computation, continued here
         self.known: set[str] = set()  # the documents of the last computation
+        #: the documents of the last computation that came with a fingerprint, by id
+        self.documents: dict[str, Carried] = {}
+        #: an identifier of the computation that wrote the loaded state (also in the
+        #: features file it wrote: the two describe the same documents when equal)
+        self.run = ""
+        #: how the last computation got its Arabic vocabulary: "continued" or "counted"
+        self.vocabulary = ""
 
     def restart(self, sizes: Mapping[str, int], source: Mapping[str, int]) -> None:
         """A new family: frequencies from ``source``, sizes now, nothing carried over."""
@@ -74,7 +94,7 @@ class LinkState:
     def forget_results(self) -> None:
         """Keep the frozen idf, drop the rest: the next computation starts from scratch
         within the same family (what an update's result must equal)."""
-        self.vectors, self.graph = {}, None
+        self.vectors, self.graph, self.documents, self.run = {}, None, {}, ""
 
     def frequency(self, term: str) -> int:
         found = self.df.get(term)
@@ -83,14 +103,15 @@ class LinkState:
         return found
 
     def vector(
-        self, kind: bytes, text_key: bytes, counts: Mapping[str, float], lang: str
+        self, kind: bytes, text_key: bytes, counts: Callable[[], Mapping[str, float]], lang: str
     ) -> Vector:
-        """The vector of a text (cached per kind and text), over the frozen idf."""
+        """The vector of a text (cached per kind and text), over the frozen idf
+        (``counts``: asked only when it is not cached)."""
         key = kind + text_key
         found = self.vectors.get(key)
         if found is None:
             prefix = FRENCH_SPACE if kind == b"f" else ""
-            weights = weigh(counts, lambda t: self.frequency(prefix + t), self.sizes[lang])
+            weights = weigh(counts(), lambda t: self.frequency(prefix + t), self.sizes[lang])
             ids = []
             for term in weights:
                 n = self.ids.get(term)
@@ -119,6 +140,7 @@ class LinkState:
                     for n in range(len(keys))
                 }
                 graph = meta["graph"]
+                documents = _read_documents(arrays) if "d_ids_at" in arrays.files else {}
             self.terms = terms
             self.ids = {t: n for n, t in enumerate(terms)}
             self.df = dict(zip(_strings(meta["df_terms"]), df, strict=True))
@@ -133,6 +155,7 @@ class LinkState:
             )
             self.graph = graph_state if graph_state.keys else None
             self.family, self.known = True, {str(d) for d in meta["known"]}
+            self.documents, self.run = documents, str(meta.get("run", ""))
         except Exception:  # absent, damaged or foreign: only a missed reuse
             self.restart(self.sizes, self.source or {})
             return False
@@ -151,6 +174,7 @@ class LinkState:
             "churn": self.churn,
             "df_terms": "\n".join(self.df),
             "known": sorted(self.known),
+            "run": self.run,
             "graph": {
                 "keys": {k: v.hex() for k, v in graph.keys.items()},
                 "best": {k: list(v) for k, v in graph.best.items()},
@@ -165,6 +189,7 @@ class LinkState:
             "v_off": off,
             "v_term": np.concatenate([t for t, _ in vecs]) if vecs else np.zeros(0, np.int64),
             "v_weight": np.concatenate([w for _, w in vecs]) if vecs else np.zeros(0),
+            **_write_documents(self.documents),
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
@@ -174,13 +199,6 @@ class LinkState:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-
-
-def text_key(text: str) -> bytes:
-    """The digest of what linking reads of a text (see :mod:`search.link_features`)."""
-    from search.link_features import text_key as key
-
-    return key(text)
 
 
 def link_collection(
@@ -195,12 +213,21 @@ def link_collection(
     ``source``: per-document lead terms and translations
     (:class:`search.linking.Features`); ``frequencies``: document frequencies of
     the collection (by default counted over the leads); ``translate`` absent
-    (``source.translated`` None): no cross-language rows.
+    (``source.translated`` None): no cross-language rows. A document carried
+    from the previous computation (``LinkDoc.key``: its text not read) is
+    asked for nothing its carried vectors already hold.
     """
     arabic = [d for d in docs if d.lang == "ar"]
     french = [d for d in docs if d.lang == "fr"]
-    keys = {id(d): text_key(d.text) for d in (*arabic, *french)}
-    counts = {id(d): source.counts(d) for d in (*arabic, *french)}
+    keys = {id(d): doc_key(d) for d in (*arabic, *french)}
+    counted: dict[int, Mapping[str, float]] = {}
+
+    def counts(d: LinkDoc) -> Mapping[str, float]:
+        found = counted.get(id(d))
+        if found is None:
+            found = counted[id(d)] = source.counts(d)
+        return found
+
     sizes = {"ar": len(arabic), "fr": len(french)}
     present = {d.id for d in (*arabic, *french)}
     if state.family:
@@ -212,21 +239,22 @@ def link_collection(
         spaces: dict[str, Counter[str]] = {"ar": Counter(), "fr": Counter()}
         if frequencies is None:  # counted over the leads, each language in its own space
             for d in (*arabic, *french):
-                spaces[d.lang].update(counts[id(d)].keys())
+                spaces[d.lang].update(counts(d).keys())
         state.restart(sizes, _BySpace(spaces["ar"], spaces["fr"], frequencies))
     else:
         state.source = _BySpace({}, {}, frequencies) if frequencies is not None else None
-    own: Counter[str] = Counter()
-    for d in arabic:
-        own.update(counts[id(d)].keys())
     translating = getattr(source, "translating", True)
+    own: Counter[str] = Counter()
+    state.vocabulary = ""
     if translating:
+        own = _arabic_vocabulary(arabic, source, state, counts)
         source.begin(own)
     fresh = set()
     items = []
     for d in (*arabic, *french):
         k = keys[id(d)]
-        own_vec = state.vector(b"a" if d.lang == "ar" else b"f", k, counts[id(d)], d.lang)
+        kind = b"a" if d.lang == "ar" else b"f"
+        own_vec = state.vector(kind, k, lambda d=d: counts(d), d.lang)  # type: ignore[misc]
         cross = None
         if d.lang == "fr" and translating and arabic:
             before = source.computed["french"] if hasattr(source, "computed") else None
@@ -236,7 +264,7 @@ def link_collection(
             bag = source.translated(d, own)
             if before is None or source.computed["french"] != before:
                 state.vectors.pop(b"t" + k, None)  # translated afresh: weigh again
-            cross = state.vector(b"t", k, bag, "ar")
+            cross = state.vector(b"t", k, lambda bag=bag: bag, "ar")  # type: ignore[misc]
             fresh.add(b"t" + k)
         fresh.update((b"a" + k, b"f" + k))
         span = day_range(d.date)
@@ -252,11 +280,55 @@ def link_collection(
             )
         )
     prior = state.graph
-    graph, report = update(items, len(state.ids), prior, threshold)
+    graph, rows = update(items, len(state.ids), prior, threshold)
     state.graph, state.family, state.known = graph, True, present
     state.vectors = {k: v for k, v in state.vectors.items() if k in fresh}
-    report["family_continued"] = continued
-    return graph, report
+    state.documents = {
+        d.id: Carried(d.fingerprint, keys[id(d)], d.lang, d.date, d.pair_id)
+        for d in (*arabic, *french)
+        if d.fingerprint is not None
+    }
+    carried = sum(1 for d in docs if d.key is not None)
+    return graph, {
+        **rows,
+        "family_continued": continued,
+        "carried_texts": carried,
+        "vocabulary": state.vocabulary,
+    }
+
+
+def _arabic_vocabulary(
+    arabic: Sequence[LinkDoc],
+    source: Any,
+    state: LinkState,
+    counts: Callable[[LinkDoc], Mapping[str, float]],
+) -> Counter[str]:
+    """How many Arabic leads hold each term: the previous computation's count, its
+    removed and changed documents taken off and the new ones added, when the
+    state and the features were written by that same computation; else counted."""
+    prior = source.prior_own() if hasattr(source, "prior_own") else None
+    run = getattr(source, "run", "")
+    own: Counter[str] = Counter()
+    if prior is not None and run and run == state.run:
+        carried = {d.id for d in arabic if d.key is not None}
+        own.update(prior)
+        for doc_id, row in state.documents.items():
+            if row.lang == "ar" and doc_id not in carried:
+                gone = source.prior_counts(row.key)
+                if gone is None:
+                    break  # not kept: count again below
+                own.subtract(gone.keys())
+        else:
+            for d in arabic:
+                if d.key is None:
+                    own.update(counts(d).keys())
+            state.vocabulary = "continued"
+            return +own  # words no lead holds any more are dropped
+        own = Counter()
+    for d in arabic:
+        own.update(counts(d).keys())
+    state.vocabulary = "counted"
+    return own
 
 
 class _BySpace(Mapping[str, int]):
@@ -304,3 +376,52 @@ def _bytes(text: str) -> Any:
 def _strings(array: Any) -> list[str]:
     text = bytes(array).decode("utf-8", "surrogatepass") if not isinstance(array, str) else array
     return text.split("\n") if text else []
+
+
+def _pack(values: Sequence[str]) -> dict[str, Any]:
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    at = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=at[1:])
+    return {"blob": np.frombuffer(b"".join(encoded), dtype=np.uint8), "at": at}
+
+
+def _unpack(blob: Any, at: Any) -> list[str]:
+    data, bounds = bytes(blob), at.tolist()
+    return [
+        data[bounds[i] : bounds[i + 1]].decode("utf-8", "surrogatepass")
+        for i in range(len(bounds) - 1)
+    ]
+
+
+def _write_documents(documents: Mapping[str, Carried]) -> dict[str, Any]:
+    """The carried documents as arrays: strings packed with offsets (any byte inside)."""
+    rows = list(documents.values())
+    columns = {
+        "ids": list(documents),
+        "prints": [r.fingerprint for r in rows],
+        "langs": [r.lang for r in rows],
+        "dates": [r.date or "" for r in rows],
+        "pairs": [r.pair_id or "" for r in rows],
+    }
+    out: dict[str, Any] = {"d_keys": np.frombuffer(b"".join(r.key for r in rows), np.uint8)}
+    out["d_dated"] = np.asarray([r.date is not None for r in rows], dtype=bool)
+    for name, values in columns.items():
+        packed = _pack(values)
+        out[f"d_{name}_blob"], out[f"d_{name}_at"] = packed["blob"], packed["at"]
+    return out
+
+
+def _read_documents(arrays: Any) -> dict[str, Carried]:
+    def column(name: str) -> list[str]:
+        return _unpack(arrays[f"d_{name}_blob"], arrays[f"d_{name}_at"])
+
+    keys = arrays["d_keys"].reshape(-1, 16)
+    dated = arrays["d_dated"].tolist()
+    ids, prints, langs = column("ids"), column("prints"), column("langs")
+    dates, pairs = column("dates"), column("pairs")
+    return {
+        ids[n]: Carried(
+            prints[n], keys[n].tobytes(), langs[n], dates[n] if dated[n] else None, pairs[n] or None
+        )
+        for n in range(len(ids))
+    }

@@ -11,7 +11,7 @@ The result is written as ``translation-links.json`` inside the generation
 directory (an extra file, atomically replaced; the Whoosh files are never
 touched), so a restarted server reads it instead of recomputing. ``fihris index
 build``/``update`` compute it before publishing the generation
-(:func:`prepare_generation`), so a new generation is served with its links at
+(:func:`search.derived.prepare_generation`), so a new generation is served with its links at
 once. An update hard-links the previous generation's files into the new one, so
 the file records the generation number, its document count, the lexicon
 version and the algorithm version, and is ignored when any of them differs.
@@ -31,15 +31,13 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from index import Manifest
-from search.complete_files import mine_index, release_memory, write_completions
 from search.link_features import FEATURES_FILE, LinkFeatures
-from search.link_state import STATE_FILE, LinkState
+from search.link_state import STATE_FILE, Carried, LinkState
 from search.linking import (
     LEAD_CHARS,
     LEAD_TOKENS,
@@ -54,7 +52,6 @@ from search.linking import (
 )
 from search.pair_table import TABLES_FILE, read_tables, tables_of, write_tables
 from search.related import RELATED, RELATED_MIN, Related, related_of_graph
-from search.vocab_files import write_vocabularies
 
 LINKS_FILE: Final = "translation-links.json"
 #: Generations whose links stay in memory (the live one and those still being read).
@@ -154,14 +151,24 @@ class GenerationLinks:
         if not state.load(self.gen_dir / STATE_FILE) and self.base_dir is not None:
             state.load(self.base_dir / STATE_FILE)
         with self._index.searcher() as searcher:
-            docs = self._documents(searcher)
-            df = _IndexFrequencies(searcher.reader())
+            reader = searcher.reader()
+            # a document the previous computation had (same id and fingerprint) is not
+            # read: its text key and what else linking needs come from the state
+            docs = self._documents(reader, state.documents if features is not None else {})
+            if features is not None:
+                features.text_of = lambda doc: _text(reader.stored_fields(doc.ref))
+            df = _IndexFrequencies(reader)
             graph, report = similarity_graph(docs, translate, THRESHOLD, df, features, state)
             links = links_of(docs, graph if translate is not None else None)
             related = related_of_graph(graph)
             self._links = links
+        # the state and the features describe the same documents: the next update
+        # may then count the Arabic vocabulary from them (link_state._arabic_vocabulary)
+        state.run = os.urandom(8).hex() if len(state.documents) == len(docs) else ""
         if features is not None:
-            features.save(self.gen_dir / FEATURES_FILE)
+            features.save(
+                self.gen_dir / FEATURES_FILE, {s.key for s in state.documents.values()}, state.run
+            )
         state.save(self.gen_dir / STATE_FILE)
         self._write(stamp, links, related)
         self.report = {"source": "computed", "previous_results": loaded, **report}
@@ -202,11 +209,24 @@ class GenerationLinks:
         }
 
     @staticmethod
-    def _documents(searcher: Any) -> list[LinkDoc]:
+    def _documents(reader: Any, carried: Mapping[str, Carried]) -> list[LinkDoc]:
+        """Every document: carried (same id and fingerprint as in ``carried``: text not
+        read) or read from its stored fields."""
+        try:
+            ids, prints = reader.column_reader("id"), reader.column_reader("fingerprint")
+        except Exception:  # an index without these columns: every document read
+            ids = prints = None
         docs = []
-        for _, stored in searcher.reader().iter_docs():
-            title, body = stored.get("title") or "", stored.get("body") or ""
-            text = body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
+        for n in reader.all_doc_ids():
+            fingerprint = _column_text(prints[n]) if prints is not None else None
+            doc_id = _column_text(ids[n]) if ids is not None else None
+            row = carried.get(doc_id) if doc_id is not None else None
+            if doc_id is not None and row is not None and row.fingerprint == fingerprint:
+                docs.append(
+                    LinkDoc(doc_id, row.lang, "", row.date, row.pair_id, fingerprint, row.key, n)
+                )
+                continue
+            stored = reader.stored_fields(n)
             pair_id = None
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 pair = json.loads(stored.get("meta") or "{}").get("pair_id")
@@ -215,9 +235,11 @@ class GenerationLinks:
                 LinkDoc(
                     id=stored["id"],
                     lang=stored.get("lang") or "",
-                    text=text,
+                    text=_text(stored),
                     date=stored.get("date_text"),
                     pair_id=pair_id,
+                    fingerprint=fingerprint,
+                    ref=n,
                 )
             )
         return docs
@@ -290,6 +312,17 @@ class _IndexFrequencies(Mapping[str, int]):
         return sum(1 for _ in self._reader.lexicon("body"))
 
 
+def _text(stored: Mapping[str, Any]) -> str:
+    """What linking reads of a stored document: its title (unless the body starts with
+    it) and body."""
+    title, body = stored.get("title") or "", stored.get("body") or ""
+    return body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
+
+
+def _column_text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
 def _features_stamp(lexicon_version: str, threshold: float | None = None) -> dict[str, Any]:
     """Per-document results are reusable with the same algorithm, lexicon and lead size
     (and a link state with the same threshold and related sizes)."""
@@ -302,41 +335,6 @@ def _features_stamp(lexicon_version: str, threshold: float | None = None) -> dic
         "lead_tokens": LEAD_TOKENS,
         "top_terms": TOP_TERMS,
     }
-
-
-def prepare_generation(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
-    """Compute and store a new generation's links, term lists and completions, unpublished yet.
-
-    Run by index build/update (:mod:`search.vocab_files` for the term lists,
-    :mod:`search.complete_files` for the completions of the search box).
-
-    ``base_dir``: the generation an update started from; its per-document results
-    are reused for the unchanged documents. Never raises: a generation without
-    its links file still works (the server then computes them in the background).
-    """
-    from index.store import open_generation
-
-    try:
-        index = open_generation(gen_dir, check=False)
-        t0 = time.perf_counter()
-        with index.reader() as reader:
-            write_vocabularies(gen_dir, reader)
-        vocabularies_s = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        with index.reader() as reader:
-            write_completions(gen_dir, reader, mine_index(reader))
-        release_memory()
-        completions_s = round(time.perf_counter() - t0, 2)
-        links = GenerationLinks(gen_dir, index, base_dir=base_dir)
-        links.compute()
-        return {
-            **links.report,
-            "vocabularies_seconds": vocabularies_s,
-            "completions_seconds": completions_s,
-        }
-    except Exception as exc:  # the generation is still good: links come later
-        logging.getLogger(__name__).exception("linking %s failed", gen_dir)
-        return {"source": "failed", "error": str(exc)}
 
 
 _REGISTRY: dict[str, GenerationLinks] = {}

@@ -7,6 +7,7 @@ generation is published; the server reads it instead of mining the collection.
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import IndexStore, build_index
+from index import IndexStore, build_index, update_index
 from index.store import open_generation
 from search import SearchEngine, prepare_generation
 from search.complete_files import COMPLETIONS_FILE, mine_index, read_completions
@@ -159,3 +160,71 @@ def test_a_bad_or_stale_file_is_ignored(index: Path, damage: object) -> None:
             engine.close()
     finally:
         path.write_bytes(saved)
+
+
+def _bundled_docs() -> list[dict[str, object]]:
+    docs = []
+    for path in sorted((ROOT / "corpus").glob("*/docs.*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            docs.extend(json.loads(line) for line in stream)
+    return docs
+
+
+def _write(docs: list[dict[str, object]], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "docs.jsonl").open("w", encoding="utf-8") as out:
+        for doc in docs:
+            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+
+
+def _same_tables(read: object, mined: object, surfaces: bool) -> None:
+    for part in ("phrases", "titles"):
+        ours, theirs = getattr(read, part).arrays(), getattr(mined, part).arrays()
+        # keys, their offsets and the ranks; the surface forms and their offsets
+        for n in (0, 1, 4, 2, 3) if surfaces else (0, 1, 4):
+            assert np.array_equal(np.asarray(ours[n]), np.asarray(theirs[n])), (part, n)
+
+
+def _completions(index: Path) -> tuple[object, object]:
+    gen = IndexStore(index).current_dir()
+    with open_generation(gen).reader() as reader:
+        return read_completions(gen, reader), mine_index(reader)
+
+
+def test_an_update_continues_the_counts_and_gets_what_mining_gets(tmp_path: Path) -> None:
+    """An update's completions come from the previous generation's counts, its removed
+    and changed documents taken off and its new ones added: the table mining the whole
+    new generation gives (the collection is small: the bounded counting forgot nothing).
+    Only additions: the very same table. With removals: the same entries and ranks; a
+    surface form (``الإثنين`` or ``الاثنين``) may be the one a removed document showed
+    first (mining too keeps whichever it meets first)."""
+    docs = _bundled_docs()
+    for n, doc in enumerate(docs[:10]):
+        doc["title"] = f"Dépêche retirée numéro {n}"  # titled, then removed below
+    keep = docs[: len(docs) * 8 // 10]
+    corpus = tmp_path / "corpus"
+    _write(keep, corpus)
+    index = tmp_path / "index"
+    build_index(corpus, index, prepare=prepare_generation)
+    grown = docs[: len(docs) * 9 // 10]
+    _write(grown, corpus)  # 10% new documents
+    updated = update_index(corpus, index, prepare=prepare_generation)
+    assert updated.derived is not None and updated.derived["completions_continued"] is True
+    read, mined = _completions(index)
+    assert read is not None
+    _same_tables(read, mined, surfaces=True)
+    assert read.complete("depeche retiree")  # before they are removed
+    # then 10% new, 10 removed, 5 changed (a new title and text)
+    after = [dict(d) for d in grown[10:]] + docs[len(grown) :]
+    for doc in after[:5]:
+        doc["title"] = f"Bilan révisé {doc['id']}"
+        doc["text"] = str(doc["text"])[::-1]
+    _write(after, corpus)
+    updated = update_index(corpus, index, prepare=prepare_generation)
+    assert updated.derived is not None and updated.derived["completions_continued"] is True
+    read, mined = _completions(index)
+    assert read is not None
+    _same_tables(read, mined, surfaces=False)
+    assert read.complete("bilan rév")[0].startswith("Bilan révisé")  # a changed title's words
+    assert mined.complete("depeche retiree") == []
+    assert read.complete("depeche retiree") == []  # the removed documents' words are gone

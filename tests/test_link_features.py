@@ -67,6 +67,17 @@ def _related(index: Path) -> dict[str, list[list[Any]]]:
     return related
 
 
+def _vocabulary(gen: Path) -> dict[str, int]:
+    """The Arabic vocabulary (leads holding each word) a computation kept."""
+    import numpy as np
+
+    from search.link_features import _read_counts, _strings
+
+    with np.load(gen / FEATURES_FILE, allow_pickle=False) as arrays:
+        own = _read_counts(arrays, "own", _strings(arrays["terms"]))
+    return dict(next(iter(own.values())))
+
+
 def _links(index: Path) -> dict[str, list[str]]:
     gen = IndexStore(index).current_dir()
     links: dict[str, list[str]] = json.loads((gen / LINKS_FILE).read_text("utf-8"))["links"]
@@ -105,10 +116,11 @@ def test_an_update_links_exactly_as_a_full_build(collection: Any, tmp_path: Path
     assert updated.added == len(docs) - len(keep) and updated.deleted == 10
     report = updated.derived
     assert report is not None and report["previous_results"] is True
-    # most Arabic term counts were reused; French translations are reused only when no
-    # word that could spell one of their names changed count (with 10% new documents,
-    # a minority: a name's neighbourhood often holds a word of the new documents)
-    assert report["reused"]["arabic"] > report["computed"]["arabic"]
+    # most documents were carried over (text not read, lead terms not recounted);
+    # French translations are reused only when no word that could spell one of their
+    # names changed count (with 10% new documents, a minority: a name's neighbourhood
+    # often holds a word of the new documents)
+    assert report["carried_texts"] > 5 * report["computed"]["arabic"]
     assert report["reused"]["french"] > 0
 
     # only the rows of new and changed documents (and of the few that named a removed
@@ -123,6 +135,11 @@ def test_an_update_links_exactly_as_a_full_build(collection: Any, tmp_path: Path
     # (no per-document results, no carried rows). Not a fresh build of the final corpus:
     # that starts a new family, idf counted again.
     gen = IndexStore(index).current_dir()
+    # the unchanged documents were carried (their text not read), and the Arabic
+    # vocabulary continued from the previous one: checked against the count below
+    assert report["carried_texts"] == len(after) - updated.added - 10
+    assert report["vocabulary"] == "continued"
+    continued = _vocabulary(gen)
     state = LinkState(_stamp())
     assert state.load(gen / STATE_FILE)
     state.forget_results()
@@ -132,6 +149,8 @@ def test_an_update_links_exactly_as_a_full_build(collection: Any, tmp_path: Path
     scratch = prepare_generation(gen, None)
     assert scratch["reused"] == {"arabic": 0, "french": 0}
     assert scratch["rows"] == len(after)  # every row computed
+    assert scratch["vocabulary"] == "counted"
+    assert continued == _vocabulary(gen)  # the same Arabic vocabulary, word for word
     reference = _links(index)
     assert len(reference) >= 20  # the collection has links to compare
     assert incremental == reference

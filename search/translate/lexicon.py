@@ -78,6 +78,10 @@ class Lexicon:
         """Translations of an analysed ``term`` (or space-joined phrase), best first."""
         return [Translation(*row) for row in self._table.find(term, src_lang)]
 
+    def keys(self, src_lang: str) -> Iterator[str]:
+        """The source terms and phrases of ``src_lang``, in order (no translation made)."""
+        return self._table.keys(src_lang)
+
     def phrase_lengths(self, src_lang: str) -> list[int]:
         """Lengths (in terms) of the phrase keys of ``src_lang``, longest first.
 

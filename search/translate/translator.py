@@ -171,6 +171,14 @@ def _gazetteer_by_exact() -> dict[tuple[str, str], tuple[Translation, ...]]:
     return {key: _normalised(trs) for key, trs in table.items()}
 
 
+@lru_cache(maxsize=1)
+def _gazetteer_starts() -> frozenset[tuple[str, str]]:
+    """(lang, first exact form) of the gazetteer's names of several words."""
+    return frozenset(
+        (lang, key.split(" ", 1)[0]) for lang, key in _gazetteer_by_exact() if " " in key
+    )
+
+
 def _gazetteer_only(tr: Translation) -> bool:
     """A translation only the gazetteer (and Model 1) gives: a name, not a word's meaning."""
     parts = set(tr.provenance.split("+"))
@@ -204,6 +212,7 @@ class QueryTranslator:
         self.probes: list[tuple[tuple[str, ...], tuple[Candidate, ...]]] | None = None
         self._matchers: dict[int, tuple[Mapping[str, int], NameMatcher]] = {}
         self._lock = threading.Lock()  # the engine prepares matchers in background threads
+        self._starts: dict[str, frozenset[str] | None] = {}
 
     def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
         """Build the name index of ``vocabulary`` ahead of the first query that needs it."""
@@ -272,9 +281,19 @@ class QueryTranslator:
         if tok.script == "num" or src == target_lang:
             return 1, _kept(tok, text)
         gazetteer = _gazetteer_by_exact()
+        # most words start no phrase: then no span is joined and looked up (linking
+        # translates a collection's leads, ~100 words each, with up to 4 spans per word)
+        starts = self._phrase_starts(src)
+        phrases = (
+            starts is None
+            or " " in tok.exact
+            or " " in tok.term
+            or (src, tok.exact) in _gazetteer_starts()
+            or tok.term in starts
+        )
         for length in sorted({*self.lexicon.phrase_lengths(src), 2, 3, 4}, reverse=True):
             span = words[i : i + length]
-            if length < 2 or len(span) < length:
+            if length < 2 or len(span) < length or not phrases:
                 continue
             exact = (src, " ".join(t.exact for t in span))
             if exact in gazetteer:
@@ -329,6 +348,16 @@ class QueryTranslator:
         if found:
             return 1, _word([tok], text, found)
         return 1, _kept(tok, text)
+
+    def _phrase_starts(self, src: str) -> frozenset[str] | None:
+        """The first terms of ``src``'s lexicon phrases (None: the lexicon cannot list them)."""
+        found = self._starts.get(src)
+        if found is None and src not in self._starts:
+            listed = getattr(self.lexicon, "keys", None)
+            if listed is not None:
+                found = frozenset(k.split(" ", 1)[0] for k in listed(src) if " " in k)
+            self._starts[src] = found
+        return found
 
     def _names(self, tok: Token, src: str, vocabulary: Mapping[str, int]) -> list[Candidate]:
         """Target words that may spell the name ``tok``, best first.
