@@ -117,7 +117,11 @@ class GenerationLinks:
                 links, related = tables_of(links, related)
             self._links, self._related = links, related
         except Exception:  # a broken generation must not break searching: no links
-            logging.getLogger(__name__).exception("linking %s failed", self.gen_dir)
+            log = logging.getLogger(__name__)
+            if self.gen_dir.exists():
+                log.exception("linking %s failed", self.gen_dir)
+            else:  # removed while it was linked (an old generation, a throw-away index)
+                log.info("linking %s stopped: the generation was removed", self.gen_dir)
             if self._links is None:
                 self._links = {}
             self._related = {}

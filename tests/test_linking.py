@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -184,6 +186,34 @@ def test_a_file_of_another_generation_is_ignored(seed_index: Path) -> None:
     (gen_dir / LINKS_FILE).write_text(json.dumps(stale), "utf-8")
     fresh = GenerationLinks(gen_dir, index)
     assert fresh.wait(120) and fresh.of(FR_SEED) == (AR_SEED,)
+
+
+@pytest.mark.parametrize("removed", [False, True])
+def test_a_generation_that_cannot_be_linked_gives_no_links_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, removed: bool
+) -> None:
+    # removed: an old generation deleted while linked (or an evaluation's throw-away index):
+    # a line in the log, no traceback; still there but unreadable: an error with its trace
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / FR_SEED).write_bytes((ROOT / "corpus" / FR_SEED).read_bytes())
+    build_index(corpus, tmp_path / "index")
+    index, _ = IndexStore(tmp_path / "index").open()
+    gen_dir = IndexStore(tmp_path / "index").current_dir()
+    if removed:
+        shutil.rmtree(gen_dir)
+    else:
+        for part in gen_dir.glob("*.toc"):
+            part.unlink()  # the generation's table of contents: Whoosh cannot read it
+    links = GenerationLinks(gen_dir, index, translate=lambda *_: {})
+    with caplog.at_level(logging.INFO, logger="search.links"):
+        assert links.wait(60)
+    assert links.of(FR_SEED) == () and links.report == {"source": "failed"}
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    if removed:
+        assert not errors and any("was removed" in r.getMessage() for r in caplog.records)
+    else:
+        assert errors and errors[0].exc_info is not None
 
 
 @pytest.mark.parametrize(
