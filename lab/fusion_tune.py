@@ -39,37 +39,56 @@ GRID = (
 GRID_DEPTH = (100,)
 
 
+Run = tuple[str, Any, list[Any]]  # set name, its retriever, its tuning-half items
+
+
+def _runs(data_dir: Path, sets: Sequence[str], direction: str | None = None) -> list[Run]:
+    """Each set's embedded engine and tuning-half items (SaudiNewsNet: its first articles)."""
+    runs: list[Run] = []
+    for name in sets:
+        limit = SEMANTIC_MAX_DOCS if name == "saudi" else None
+        known, retriever = tuning_retriever(data_dir, name, limit)
+        items = [i for i in known.items if i.half == "tune" and direction in (None, i.direction)]
+        runs.append((name, retriever, items))
+    return runs
+
+
+def _mrr(runs: Sequence[Run], mode: str = "hybrid") -> dict[str, float]:
+    """MRR per ``"<set> <direction>"`` cell through the public search in ``mode``."""
+    per: dict[str, float] = {}
+    for name, retriever, items in runs:
+        search = engine_search(retriever)
+        by_dir: dict[str, list[Any]] = {}
+        for item in items:
+            outcome = search(request_for(item, mode), item.target)
+            by_dir.setdefault(item.direction, []).append(outcome)
+        for direction, outcomes in by_dir.items():
+            per[f"{name} {direction}"] = float(metrics(outcomes)["mrr"])
+    return per
+
+
+def _close(runs: Sequence[Run]) -> None:
+    for _, retriever, _ in runs:
+        retriever.close()
+
+
 def tune(
     data_dir: Path, sets: Sequence[str], grid: Sequence[tuple[str, float, float]] = GRID
 ) -> dict[str, Any]:
-    runs = []
-    for name in sets:
-        known, retriever = tuning_retriever(data_dir, name)
-        items = [i for i in known.items if i.half == "tune"]
-        runs.append((name, retriever, items))
+    runs = _runs(data_dir, sets)
     table: list[dict[str, Any]] = []
     try:
         for (method, k, weight), depth in itertools.product(grid, GRID_DEPTH):
             fusion.METHOD, fusion.K, fusion.WEIGHT = method, k, weight  # type: ignore[misc]
             dense.DEPTH = depth  # type: ignore[misc]
-            per: dict[str, float] = {}
-            for name, retriever, items in runs:
-                search = engine_search(retriever)
-                by_dir: dict[str, list[Any]] = {}
-                for item in items:
-                    outcome = search(request_for(item, "hybrid"), item.target)
-                    by_dir.setdefault(item.direction, []).append(outcome)
-                for direction, outcomes in by_dir.items():
-                    per[f"{name} {direction}"] = float(metrics(outcomes)["mrr"])
+            per = _mrr(runs)
             mean = sum(per.values()) / len(per)
             row = {"method": method, "k": k, "weight": weight, "depth": depth}
             table.append({**row, "mean": mean, "tune": per})
             print(f"{row}: tune mean MRR {mean:.4f} {per}", flush=True)
     finally:
-        for _, retriever, _ in runs:
-            retriever.close()
-    best = max(table, key=lambda row: row["mean"])
-    return {"best": best, "grid": table}
+        _close(runs)
+    return {"best": max(table, key=lambda row: row["mean"]), "grid": table}
 
 
 #: (BLEND, BLEND_TOP) of an Arabic query's French translation (search.query_vectors.meaning_vector)
@@ -82,28 +101,20 @@ def tune_blend(data_dir: Path, sets: Sequence[str]) -> dict[str, Any]:
     For each blend of :data:`BLEND_GRID`, the tuning halves only; the blend is
     decided on the ``semantic`` row, ``hybrid`` shows what it would do there.
     """
-    runs = []
-    for name in sets:
-        known, retriever = tuning_retriever(data_dir, name)
-        items = [i for i in known.items if i.half == "tune" and i.direction == "ar->fr"]
-        runs.append((name, retriever, items))
+    runs = _runs(data_dir, sets, "ar->fr")
     table: list[dict[str, Any]] = []
     try:
         for blend, top in BLEND_GRID:
             query_vectors.BLEND, query_vectors.BLEND_TOP = blend, top  # type: ignore[misc]
-            per = {}
-            for name, retriever, items in runs:
-                search = engine_search(retriever)
-                for mode in ("semantic", "hybrid"):
-                    outcomes = [search(request_for(i, mode), i.target) for i in items]
-                    per[f"{name} ar->fr {mode}"] = float(metrics(outcomes)["mrr"])
-            chosen = [v for k, v in per.items() if k.endswith("semantic")]
-            row = {"blend": blend, "top": top, "mean": sum(chosen) / len(chosen), "tune": per}
+            chosen = _mrr(runs, "semantic")
+            per = {f"{k} semantic": v for k, v in chosen.items()}
+            per.update({f"{k} hybrid": v for k, v in _mrr(runs).items()})
+            mean = sum(chosen.values()) / len(chosen)
+            row = {"blend": blend, "top": top, "mean": mean, "tune": per}
             table.append(row)
             print(row, flush=True)
     finally:
-        for _, retriever, _ in runs:
-            retriever.close()
+        _close(runs)
     return {"best": max(table, key=lambda row: row["mean"]), "grid": table}
 
 
@@ -119,32 +130,20 @@ def tune_sure(data_dir: Path, sets: Sequence[str]) -> dict[str, Any]:
     a slope is the mean over the sets of each set's mean MRR, so that the news
     set (one direction) weighs as much as FLORES or TICO (four each).
     """
-    runs = []
-    for name in sets:
-        limit = SEMANTIC_MAX_DOCS if name == "saudi" else None
-        known, retriever = tuning_retriever(data_dir, name, limit)
-        runs.append((name, retriever, [i for i in known.items if i.half == "tune"]))
+    runs = _runs(data_dir, sets)
     table: list[dict[str, Any]] = []
     try:
         for sure in SURE_GRID:
             fusion.SURE = sure  # type: ignore[misc]
-            per: dict[str, float] = {}
+            per = _mrr(runs)
             by_set: dict[str, list[float]] = {}
-            for name, retriever, items in runs:
-                search = engine_search(retriever)
-                by_dir: dict[str, list[Any]] = {}
-                for item in items:
-                    outcome = search(request_for(item, "hybrid"), item.target)
-                    by_dir.setdefault(item.direction, []).append(outcome)
-                for direction, outcomes in by_dir.items():
-                    per[f"{name} {direction}"] = float(metrics(outcomes)["mrr"])
-                    by_set.setdefault(name, []).append(per[f"{name} {direction}"])
+            for cell, value in per.items():
+                by_set.setdefault(cell.split()[0], []).append(value)
             mean = sum(sum(v) / len(v) for v in by_set.values()) / len(by_set)
             table.append({"sure": sure, "mean": mean, "tune": per})
             print(f"sure {sure}: tune mean of sets {mean:.4f} {per}", flush=True)
     finally:
-        for _, retriever, _ in runs:
-            retriever.close()
+        _close(runs)
     return {"best": max(table, key=lambda row: row["mean"]), "grid": table}
 
 
