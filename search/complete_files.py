@@ -24,9 +24,7 @@ pages that survivors keep.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,7 +33,7 @@ import numpy as np
 from search import complete
 from search.allocator import release_memory as release_memory  # re-exported: its old home
 from search.complete import Completions, Miner, Table
-from search.mapped import map_npz
+from search.mapped import map_npz, write_npz
 from search.vocab_files import stamp
 
 COMPLETIONS_FILE: Final = "completions.npz"
@@ -134,14 +132,7 @@ def write_counts(gen_dir: Path, miner: Miner) -> None:
     arrays["titles_counts"] = np.fromiter(
         (miner.title_counts[k] for k in miner.titles), np.int64, count=len(miner.titles)
     )
-    tmp = gen_dir / f".{COUNTS_FILE}.{os.getpid()}.tmp"
-    try:
-        with tmp.open("wb") as out:
-            np.savez(out, **arrays)
-        os.replace(tmp, gen_dir / COUNTS_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_npz(gen_dir / COUNTS_FILE, arrays)
 
 
 def read_counts(gen_dir: Path) -> Miner | None:
@@ -179,14 +170,7 @@ def write_completions(gen_dir: Path, reader: Any, completions: Completions) -> N
         arrays[f"{part}_surfaces"] = surfaces
         arrays[f"{part}_surface_bytes_at"] = surface_at
         arrays[f"{part}_ranks"] = ranks
-    tmp = gen_dir / f".{COMPLETIONS_FILE}.{os.getpid()}.tmp"
-    try:
-        with tmp.open("wb") as out:
-            np.savez(out, **arrays)  # uncompressed: the server maps it (search.mapped)
-        os.replace(tmp, gen_dir / COMPLETIONS_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_npz(gen_dir / COMPLETIONS_FILE, arrays)
 
 
 def read_completions(gen_dir: Path, reader: Any) -> Completions | None:

@@ -29,10 +29,8 @@ Stored in the generation as ``link-features.npz`` (numpy arrays, no pickle).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,6 +39,7 @@ from typing import Any, Final
 import numpy as np
 
 from search.linking import LEAD_CHARS, LinkDoc, Translate, lead, lead_terms
+from search.mapped import write_npz
 from search.translate.transliterate import LIMIT, Candidate, NameMatcher
 
 FEATURES_FILE: Final = "link-features.npz"
@@ -243,14 +242,7 @@ class LinkFeatures:
             terms=_bytes("\n".join(terms)),
             probe_names=_bytes("\n".join(names)),
         )
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("wb") as out:
-                np.savez(out, **arrays)
-            os.replace(tmp, path)  # a new inode: never writes into a hard-linked file
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_npz(path, arrays)
 
 
 class _Prior:

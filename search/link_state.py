@@ -25,10 +25,8 @@ Stored in the generation as ``link-state.npz`` (numpy arrays and JSON, no pickle
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ import numpy as np
 from search.link_features import doc_key
 from search.link_graph import UNDATED, Graph, Item, update
 from search.linking import LinkDoc, day_range, weigh
+from search.mapped import write_npz
 
 STATE_FILE: Final = "link-state.npz"
 #: Key prefix of a French own-language term's frozen frequency (the Arabic space has none).
@@ -191,14 +190,7 @@ class LinkState:
             "v_weight": np.concatenate([w for _, w in vecs]) if vecs else np.zeros(0),
             **_write_documents(self.documents),
         }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("wb") as out:
-                np.savez(out, **arrays)
-            os.replace(tmp, path)  # a new inode: never writes into a hard-linked file
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_npz(path, arrays)
 
 
 def link_collection(

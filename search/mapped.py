@@ -17,8 +17,11 @@ replaced atomically, never written in place, so a mapping never sees a file chan
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -32,6 +35,27 @@ _LOCAL_SIGNATURE: Final = b"PK\x03\x04"
 
 class MappedFileError(ValueError):
     """A derived file that cannot be mapped: damaged, compressed or not what was written."""
+
+
+def write_npz(path: Path, arrays: Mapping[str, Any]) -> bool:
+    """Write ``arrays`` as an uncompressed ``.npz`` at ``path``, atomically; False if it failed.
+
+    Uncompressed so that :func:`map_npz` can map it. Written beside under a
+    temporary name then renamed: a reader never sees half a file, and the new
+    inode never writes into a file an update hard-linked from the previous
+    generation. An unwritable folder is not an error here: the file is derived
+    and is computed again when absent.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            np.savez(out, **arrays)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
 
 
 def map_npz(path: Path) -> dict[str, np.ndarray[Any, Any]]:

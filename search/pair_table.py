@@ -16,10 +16,8 @@ dict), so the code that read the dicts reads it unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -27,7 +25,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from search.mapped import MappedFileError, map_npz
+from search.mapped import MappedFileError, map_npz, write_npz
 
 TABLES_FILE: Final = "translation-links.npz"
 #: What the arrays mean; a file saying another format is rebuilt (from the JSON).
@@ -154,14 +152,7 @@ def write_tables(path: Path, stamp: Mapping[str, Any], links: Ids, related: Scor
         "related_targets": related_table._targets,
         "related_scores": related_table._scores,
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as out:
-            np.savez(out, **arrays)  # uncompressed: mapped in place by the reader
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_npz(path, arrays)
 
 
 def read_tables(path: Path, stamp: Mapping[str, Any]) -> tuple[PairTable, PairTable] | None:

@@ -14,13 +14,13 @@ before. ``vocabularies.npz``: numpy arrays, no pickle.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+
+from search.mapped import write_npz
 
 VOCABULARIES_FILE: Final = "vocabularies.npz"
 #: The fields whose terms the engine's vocabularies start from.
@@ -44,14 +44,7 @@ def write_vocabularies(gen_dir: Path, reader: Any) -> None:
     for field in FIELDS:
         text = "\n".join(lexicon(reader, field)).encode("utf-8", "surrogatepass")
         arrays[field] = np.frombuffer(text, dtype=np.uint8)
-    tmp = gen_dir / f".{VOCABULARIES_FILE}.{os.getpid()}.tmp"
-    try:
-        with tmp.open("wb") as out:
-            np.savez(out, **arrays)
-        os.replace(tmp, gen_dir / VOCABULARIES_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_npz(gen_dir / VOCABULARIES_FILE, arrays)
 
 
 def read_terms(gen_dir: Path, reader: Any, field: str) -> list[str]:
