@@ -26,6 +26,7 @@ the places when words and phrases would fill them all.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Final
@@ -143,14 +144,7 @@ class Table:
         return raw.decode("utf-8", "replace")
 
     def _bisect(self, target: bytes) -> int:
-        lo, hi = 0, self.size
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._key(mid) < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return bisect.bisect_left(range(self.size), target, key=self._key)
 
     def starting(self, prefix: str, limit: int) -> list[str]:
         """Surface forms of the best ``limit`` entries whose key starts with ``prefix``."""

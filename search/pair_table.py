@@ -16,6 +16,7 @@ dict), so the code that read the dicts reads it unchanged.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
@@ -58,13 +59,7 @@ class IdPool:
     def find(self, doc_id: str) -> int:
         """The position of ``doc_id``, or -1."""
         target = doc_id.encode("utf-8", "surrogatepass")
-        lo, hi = 0, self.size
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.raw(mid) < target:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = bisect.bisect_left(range(self.size), target, key=self.raw)
         return lo if lo < self.size and self.raw(lo) == target else -1
 
     def arrays(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
