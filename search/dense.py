@@ -36,6 +36,7 @@ import numpy.typing as npt
 from index.embedding import embed_generation
 from index.encoder import Encoder
 from index.semantic import chunk_files, layer_dir, load_layer
+from search import dense_kernel as kernel
 from search.models import Fragment
 
 #: Documents by meaning that take part in a search: each one not found by the words is
@@ -48,31 +49,8 @@ DEPTH: Final = 20
 RECHECK_S: Final = 10.0
 #: Allowed rows are gathered (then scanned) when at most 1 / GATHER_FRACTION of all rows.
 GATHER_FRACTION: Final = 4
-#: Rows turned into float32 at a time by a scan (a 512 KB buffer: it stays in the core's cache).
-BLOCK_ROWS: Final = 256
 #: At most this many runs of consecutive allowed rows are scanned run by run; more: all rows.
 RUNS: Final = 32
-
-_LIMIT: Any = None
-
-
-def _one_thread() -> Any:
-    """A context holding the BLAS to one thread (nothing without threadpoolctl).
-
-    Why: a scan is a series of small products (one block each); OpenBLAS
-    splitting each over both cores while other work runs on them waits for its
-    second thread. ``ThreadpoolController`` finds the libraries once; each
-    ``limit`` then costs microseconds.
-    """
-    global _LIMIT
-    if _LIMIT is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _LIMIT = ThreadpoolController().limit
-        except Exception:  # not installed (it comes with the encoder): the BLAS as it is
-            _LIMIT = False
-    return _LIMIT(limits=1, user_api="blas") if _LIMIT else contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -81,10 +59,9 @@ class DenseIndex:
 
     Why int8 in memory: the rows stay as stored (``codes``, 512 bytes a
     passage), a quarter of a float32 copy (27 against 108 MB at 52,712
-    passages), and a scan costs the same: it turns :data:`BLOCK_ROWS` rows at a
-    time into float32 in a buffer that stays in the core's cache, so memory is
-    read once, as int8, and the product runs on cached floats. A row's cosine
-    is ``(codes @ query) * factor`` (its scale and norm in one factor).
+    passages), and a scan reads them as int8 (:mod:`search.dense_kernel`). A
+    row's cosine is ``(codes @ query) * factor`` (its scale and norm in one
+    factor).
     """
 
     codes: npt.NDArray[np.int8]
@@ -99,17 +76,11 @@ class DenseIndex:
     def scan(
         self, query: npt.NDArray[np.float32], low: int = 0, high: int | None = None
     ) -> npt.NDArray[np.float32]:
-        """The cosine of ``query`` with rows ``low:high`` (one BLAS thread, a block at a time)."""
+        """The cosine of ``query`` with rows ``low:high`` (:func:`search.dense_kernel.dot`)."""
         high = len(self.codes) if high is None else high
-        out = np.empty(max(high - low, 0), np.float32)
-        buffer = np.empty(
-            (BLOCK_ROWS, self.codes.shape[1] if self.codes.ndim == 2 else 0), np.float32
-        )
-        with _one_thread():
-            for at in range(low, high, BLOCK_ROWS):
-                n = min(BLOCK_ROWS, high - at)
-                np.copyto(buffer[:n], self.codes[at : at + n], casting="unsafe")
-                np.matmul(buffer[:n], query, out=out[at - low : at - low + n])
+        if high <= low:
+            return np.zeros(0, np.float32)
+        out = kernel.dot(self.codes[low:high], query)
         out *= self.factors[low:high]
         return out
 
@@ -140,7 +111,7 @@ class DenseIndex:
         rows = int(counts.sum())
         if rows * GATHER_FRACTION <= len(self.docs):
             take = np.repeat(bounds[chosen] - offsets, counts) + np.arange(rows)
-            sims = (self.codes[take].astype(np.float32) @ query) * self.factors[take]
+            sims = kernel.dot(self.codes[take], query) * self.factors[take]
             return np.maximum.reduceat(sims, offsets)
         breaks = np.flatnonzero(np.diff(chosen) != 1) + 1  # runs of consecutive documents
         firsts, lasts = chosen[np.r_[0, breaks]], chosen[np.r_[breaks - 1, len(chosen) - 1]]
@@ -161,7 +132,7 @@ class DenseIndex:
             return None
         low = int(self.segment[at])
         high = int(self.segment[at + 1]) if at + 1 < len(self.segment) else len(self.docs)
-        sims = (self.codes[low:high].astype(np.float32) @ query) * self.factors[low:high]
+        sims = kernel.dot(self.codes[low:high], query) * self.factors[low:high]
         row = low + int(np.argmax(sims))
         return int(self.starts[row]), int(self.ends[row])
 

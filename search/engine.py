@@ -60,6 +60,7 @@ from search.query_vectors import QueryVectors, meaning_vector
 from search.snippets import Highlighter
 from search.suggest import FEW_HITS, suggest
 from search.syntax import Not
+from search.vectors import locate
 
 #: Seconds a whole search may take: expansion, translation, evaluation, proximity,
 #: facets, snippets and the suggestion share it (:class:`search.budget.Budget`).
@@ -409,7 +410,8 @@ class SearchEngine:
             inside = np.isin(index.unique, found[0])
             mask = inside if mask is None else mask & inside
         docs, sims = top_by_meaning(index, vector, mask, None if constrained else keep)
-        meaning = Meaning(index, vector, frozenset(np.setdiff1d(docs, found[0]).tolist()))
+        _, by_words = locate(docs, found[0])  # found[0]: sorted docnums, docs: a few
+        meaning = Meaning(index, vector, frozenset(docs[~by_words].tolist()))
         notes = []
         if index.documents < len(gen.fingerprints):
             notes.append(

@@ -15,13 +15,13 @@ from index.embedding import embed_generation
 from index.semantic import Chunk
 from search import SearchEngine, validate_request
 from search.dense import (
-    BLOCK_ROWS,
     GATHER_FRACTION,
     RUNS,
     DenseIndex,
     dense_index,
     top_by_meaning,
 )
+from search.dense_kernel import BLOCK_ROWS
 from search.errors import InvalidParameter
 from search.fusion import fuse, meaning_weights
 
@@ -116,14 +116,16 @@ def test_the_int8_scan_gives_the_cosines_of_the_stored_vectors(dim: int, block: 
     spans = np.zeros(1000, np.int32)
     index = dense_index(chunk.codes, factors, np.arange(1000, dtype=np.int64), spans, spans)
     query = vectors[3]
-    import search.dense as dense
+    import search.dense_kernel as kernel
 
-    old, dense.BLOCK_ROWS = dense.BLOCK_ROWS, block  # type: ignore[misc]
+    old, kernel.BLOCK_ROWS = kernel.BLOCK_ROWS, block  # type: ignore[misc]
+    previous = kernel.use("numpy")  # the block loop (the default may be simsimd)
     try:
         sims = index.scan(query)
         part = index.scan(query, 250, 777)
     finally:
-        dense.BLOCK_ROWS = old  # type: ignore[misc]
+        kernel.BLOCK_ROWS = old  # type: ignore[misc]
+        kernel.use(previous)
     # int8 codes with a scale per passage: within 1e-2 of the float cosines, the row itself 1
     np.testing.assert_allclose(sims, vectors @ query, atol=1e-2)
     np.testing.assert_allclose(part, sims[250:777], atol=1e-6)
@@ -512,3 +514,25 @@ def test_an_arabic_query_by_meaning_over_french_also_embeds_its_french_translati
     if blended:  # French words, the best two of each query word
         assert french and not any("\u0600" <= c <= "\u06ff" for c in french)
     assert results.hits
+
+
+@pytest.mark.parametrize(
+    ("words", "meaning"),
+    [
+        ([2, 5, 9], [5, 7]),  # one found both ways, one by meaning alone
+        ([2, 5, 9], [0, 11]),  # by meaning alone before the first and after the last
+        ([], [4, 1]),  # no word matched: the meaning's documents, sorted
+        ([3, 8], []),  # nothing by meaning
+        ([1, 2, 3], [3, 2, 1]),  # every one found both ways: no document twice
+    ],
+)
+def test_the_fusion_ranks_each_document_of_either_side_once(
+    words: list[int], meaning: list[int]
+) -> None:
+    lexical = (np.asarray(words, np.int64), np.linspace(1.0, 2.0, len(words)))
+    dense = (np.asarray(meaning, np.int64), np.linspace(0.5, 0.3, len(meaning), dtype=np.float32))
+    docs, scores = fuse(lexical, dense)
+    assert _ids(docs) == sorted(set(words) | set(meaning)) and len(scores) == len(docs)
+    alone = dict(zip(_ids(lexical[0]), fuse(lexical, (dense[0][:0], dense[1][:0]))[1], strict=True))
+    for d in set(words) & set(meaning):  # found both ways: above what its words alone gave
+        assert scores[_ids(docs).index(d)] > alone[d]
