@@ -23,6 +23,7 @@ linear, 0 flat. The JSON goes to ``var/bench-scale.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -250,6 +251,8 @@ def _fihris(
     result["update_peak_mb"] = update["peak_mb"]
     result["update_over_build"] = round(update["seconds"] / build["seconds"], 3)
     result["update_links"] = _derived(update["stdout"])
+    with contextlib.suppress(ValueError, KeyError):  # corpus files the update did not parse
+        result["update_files_passed_over"] = json.loads(update["stdout"])["files_passed_over"]
     return result
 
 
@@ -267,6 +270,10 @@ def _derived(stdout: bytes) -> dict[str, Any]:
         "rows",
         "changed",
         "family_continued",
+        # the child process beside the links: its seconds (the run waits for the longer)
+        "vocabularies_seconds",
+        "vocabularies_continued",
+        "completions_seconds",
     )
     return {k: v for k, v in derived.items() if k in wanted}
 

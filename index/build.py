@@ -32,6 +32,7 @@ from whoosh.writing import IndexWriter
 
 from index.analysis import ANALYSIS_VERSION
 from index.codec import FihrisCodec
+from index.corpus_files import TrackedReader, load_records, save_records
 from index.documents import Document
 from index.errors import (
     CorpusError,
@@ -40,7 +41,7 @@ from index.errors import (
     IndexRunError,
     IndexStorageError,
 )
-from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES, CorpusReader, Problem
+from index.loaders import DEFAULT_MAX_DOCUMENT_BYTES, Problem
 from index.schema import document_fields, make_schema, source_file
 from index.store import IndexStore, Manifest, open_generation
 from index.writer import DocumentNotIndexed, FihrisMpWriter, FihrisWriter
@@ -69,6 +70,8 @@ class RunStats:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    #: corpus files not parsed: their bytes are those the live generation was made from
+    files_passed_over: int = 0
     failed: int = 0
     warnings: int = 0
     documents: int = 0
@@ -146,10 +149,10 @@ def _writer(ix: whoosh_index.Index, expected: int, procs: int | None) -> IndexWr
     return FihrisWriter(ix, limitmb=WRITER_LIMIT_MB, codec=FihrisCodec())
 
 
-def _reader(corpus: Path, max_document_bytes: int) -> CorpusReader:
+def _reader(corpus: Path, max_document_bytes: int) -> TrackedReader:
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus} (pass --corpus DIR)")
-    return CorpusReader(corpus, max_document_bytes)
+    return TrackedReader(corpus, max_document_bytes)
 
 
 def _where(doc: Document) -> tuple[str, int | None]:
@@ -245,6 +248,7 @@ def _publish(
     partial: Path,
     stats: RunStats,
     expected: int,
+    reader: TrackedReader,
     prepare: Prepare | None = None,
     base: Path | None = None,
 ) -> None:
@@ -252,7 +256,8 @@ def _publish(
 
     A writer process that dies (out of memory, a full disk) loses its segment
     without an error: Whoosh's parallel writer commits what the others
-    wrote. Counting first keeps the previous generation live instead.
+    wrote. Counting first keeps the previous generation live instead. The
+    files read cleanly are recorded for the next update (:mod:`index.corpus_files`).
     """
     stats.documents, stats.by_lang = _count_docs(partial, check=False)
     if stats.documents != expected:
@@ -260,10 +265,11 @@ def _publish(
             f"the new index holds {stats.documents} documents where {expected} were written "
             "(a writer process failed; its error is above); the previous index stays live"
         )
+    number = int(partial.name[4:10])
+    save_records(partial, number, reader.max_document_bytes, reader.records, reader.report.problems)
     if prepare is not None:
         t0 = time.perf_counter()
         stats.derived = {**prepare(partial, base), "seconds": round(time.perf_counter() - t0, 2)}
-    number = int(partial.name[4:10])
     manifest = Manifest(
         number, ANALYSIS_VERSION, _now(), stats.kind, stats.documents, stats.by_lang
     )
@@ -309,7 +315,7 @@ def build_index(
                     writer.cancel()
                     raise
                 writer.commit()
-                _publish(store, partial, stats, stats.added, prepare)
+                _publish(store, partial, stats, stats.added, reader, prepare)
             except OSError as exc:
                 raise IndexStorageError(f"cannot write index in {index_dir}: {exc}") from exc
             finally:
@@ -389,15 +395,21 @@ def update_index(
 
 def _update(
     store: IndexStore,
-    reader: CorpusReader,
+    reader: TrackedReader,
     stats: RunStats,
     progress: Progress | None,
     procs: int | None,
     prepare: Prepare | None = None,
 ) -> None:
-    """The body of an incremental update, with the lock held."""
+    """The body of an incremental update, with the lock held.
+
+    Files whose bytes are those the live generation recorded are not parsed:
+    their documents count as seen and unchanged (:mod:`index.corpus_files`).
+    """
     base = store.current_dir()
     known = _known_documents(base)
+    reader.previous = load_records(base, reader.max_document_bytes)
+    reader.known = {doc_id: file for doc_id, (_, file) in known.items()}
     changes: list[tuple[Document, dict[str, Any]]] = []
     seen: set[str] = set()
     problems = reader.report.problems
@@ -413,6 +425,9 @@ def _update(
             stats.unchanged += 1
         if progress:
             progress(len(seen))
+    seen.update(reader.skipped)
+    stats.unchanged += len(reader.skipped)
+    stats.files_passed_over = reader.files_passed_over
     broken_files = {source_file(p.path) for p in reader.report.errors}
     gone = [
         doc_id
@@ -420,7 +435,7 @@ def _update(
         if doc_id not in seen and file not in broken_files
     ]
     if changes or gone:
-        _apply(store, base, changes, gone, known, stats, procs, problems, prepare)
+        _apply(store, base, changes, gone, known, stats, procs, reader, prepare)
     else:
         store.discard_partials()  # what a killed run left behind
         stats.documents, stats.by_lang = _count_docs(base)
@@ -449,9 +464,10 @@ def _apply(
     known: dict[str, tuple[str, str]],
     stats: RunStats,
     procs: int | None,
-    problems: list[Problem],
+    reader: TrackedReader,
     prepare: Prepare | None = None,
 ) -> None:
+    problems = reader.report.problems
     partial = store.new_generation(base)
     try:
         ix = open_generation(partial, check=False)
@@ -475,7 +491,8 @@ def _apply(
             writer.cancel()
             raise
         writer.commit()
-        _publish(store, partial, stats, len(known) - stats.deleted + stats.added, prepare, base)
+        expected = len(known) - stats.deleted + stats.added
+        _publish(store, partial, stats, expected, reader, prepare, base)
     except OSError as exc:
         raise IndexStorageError(f"cannot write index in {store.root}: {exc}") from exc
     finally:

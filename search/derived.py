@@ -11,7 +11,8 @@ thread holds a lock (a server's, a test's) would wait for it forever.
 
 An update continues the previous generation's results instead of computing
 them over every document: the links from its per-document results and frozen
-idf, the completions from its counts (:func:`search.complete_files.continue_counts`).
+idf, the term lists from its file (:func:`search.vocab_files.continued_terms`),
+the completions from its counts (:func:`search.complete_files.continue_counts`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def _aside(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
         index = open_generation(gen_dir, check=False)
         t0 = time.perf_counter()
         with index.reader() as reader:
-            write_vocabularies(gen_dir, reader)
+            out["vocabularies_continued"] = _vocabularies(gen_dir, base_dir, reader)
         out["vocabularies_seconds"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         with index.reader() as reader:
@@ -113,6 +114,20 @@ def _aside(gen_dir: Path, base_dir: Path | None) -> dict[str, Any]:
         logging.getLogger(__name__).exception("term lists or completions of %s", gen_dir)
         out["aside_error"] = str(exc)
     return out
+
+
+def _vocabularies(gen_dir: Path, base_dir: Path | None, reader: Any) -> bool:
+    """Write the term lists, continuing ``base_dir``'s when it can; whether it did."""
+    from index.store import open_generation
+
+    if base_dir is not None:
+        try:
+            with open_generation(base_dir, check=False).reader() as base:
+                return write_vocabularies(gen_dir, reader, base_dir, base)
+        except Exception:  # the base is gone or unreadable: read the whole lexicon
+            logging.getLogger(__name__).exception("continuing term lists from %s", base_dir)
+    write_vocabularies(gen_dir, reader)
+    return False
 
 
 def _continued_counts(base_dir: Path, reader: Any) -> Any:

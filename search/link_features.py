@@ -44,7 +44,8 @@ from search.translate.transliterate import LIMIT, Candidate, NameMatcher
 
 FEATURES_FILE: Final = "link-features.npz"
 #: The names a translation looked up: the forms of each look-up, and its answer.
-Probes = tuple[tuple[tuple[str, ...], tuple[Candidate, ...]], ...]
+Probe = tuple[tuple[str, ...], tuple[Candidate, ...]]
+Probes = tuple[Probe, ...]
 
 
 def text_key(text: str) -> bytes:
@@ -81,7 +82,9 @@ class LinkFeatures:
         self._own: Counter[str] = Counter()
         self._changed: NameMatcher | None = None
         self._changed_words = 0
-        self._answers: dict[Any, tuple[tuple[Candidate, ...] | None]] = {}
+        #: a look-up → itself with its answer now (None: changed); one object per look-up,
+        #: shared by every bag that made it (:meth:`save` writes its text once)
+        self._answers: dict[Any, Probe | None] = {}
         self._carried: set[bytes] = set()  # reused translations whose look-ups stand as read
         self.reused = {"arabic": 0, "french": 0}
         self.computed = {"arabic": 0, "french": 0}
@@ -163,12 +166,15 @@ class LinkFeatures:
             if not self._changed_words:
                 fresh.append((forms, answer))  # nothing changed: every answer stands
                 continue
-            found = self._answers.get((forms, answer))
-            now = found[0] if found is not None else _answer(changed, forms, answer)
-            self._answers[(forms, answer)] = (now,)
+            probe = (forms, answer)
+            if probe in self._answers:
+                now = self._answers[probe]
+            else:
+                answered = _answer(changed, forms, answer)
+                now = self._answers[probe] = None if answered is None else (forms, answered)
             if now is None:
                 return False, None
-            fresh.append((forms, now))
+            fresh.append(now)
         return True, tuple(fresh)
 
     # -- persistence ------------------------------------------------------------------
@@ -217,6 +223,16 @@ class LinkFeatures:
         arrays.update(_joined("a", carried, fresh))
         arrays.update(_write_counts("own", {b"": self._own}, terms))
         keys = [k for k in self._bags if k in written]
+        # a look-up shared by many bags (read once from the prior arrays, or one answer
+        # continued for all) is the same object: its text is made once, not per bag
+        named: dict[int, int] = {}
+
+        def name_id(probe: Any) -> int:
+            found = named.get(id(probe))
+            if found is None:
+                found = named[id(probe)] = names.setdefault(_probe_text(probe), len(names))
+            return found
+
         offsets, p_off = [0], [0]
         ids: list[int] = []
         weights: list[float] = []
@@ -228,7 +244,7 @@ class LinkFeatures:
             weights.extend(bag.values())
             offsets.append(len(ids))
             probed.append(probes is not None)
-            p_key.extend(names.setdefault(_probe_text(p), len(names)) for p in probes or ())
+            p_key.extend(name_id(p) for p in probes or ())
             p_off.append(len(p_key))
         old = prior.gather_bags(keep_bags)
         arrays.update(
