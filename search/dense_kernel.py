@@ -64,10 +64,10 @@ def dot(codes: npt.NDArray[np.int8], query: npt.NDArray[np.float32]) -> npt.NDAr
     """``codes @ query`` for int8 ``codes`` (rows) and a float32 ``query``, as float32."""
     if not len(codes):
         return np.zeros(0, np.float32)
+    peak = float(np.abs(query).max()) if len(query) else 0.0
+    if peak == 0.0 or not np.isfinite(peak):  # nothing to compare (or a broken vector): 0
+        return np.zeros(len(codes), np.float32)
     if KERNEL == "simsimd":
-        peak = float(np.abs(query).max())
-        if peak == 0.0:
-            return np.zeros(len(codes), np.float32)
         scale = QUERY_LEVELS / peak
         rounded = np.rint(query * scale).astype(np.int8)
         found = np.asarray(_SIMSIMD.cdist(rounded, codes, metric="dot"), dtype=np.float32)

@@ -70,8 +70,11 @@ def test_both_kernels_give_the_cosines_of_the_stored_vectors(
         np.ones((4, 8), np.int8),
     ],
 )
-def test_a_zero_query_or_no_rows_gives_zeros(kernel: str, codes: np.ndarray) -> None:
-    out = dense_kernel.dot(codes, np.zeros(codes.shape[1], np.float32))
+@pytest.mark.parametrize("fill", [0.0, np.nan])  # NaN: a broken vector ranks nothing first
+def test_a_zero_or_broken_query_or_no_rows_gives_zeros(
+    kernel: str, codes: np.ndarray, fill: float
+) -> None:
+    out = dense_kernel.dot(codes, np.full(codes.shape[1], fill, np.float32))
     assert out.shape == (len(codes),) and not out.any()
 
 
