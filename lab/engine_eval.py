@@ -31,6 +31,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
+import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,23 @@ class EngineRetriever:
         return [hit.id for hit in results.hits]
 
     def close(self) -> None:
+        """Close the engine and remove the throw-away index.
+
+        The generation's story links may still be computed in a background
+        thread (the evaluation's index is built without them) and a file it
+        writes while the folder is removed makes ``rmtree`` fail with "Directory
+        not empty": removing again takes that file too (the thread then finds its
+        folder gone and stops, logging it).
+        """
         self.engine.close()
-        self._tmp.cleanup()
+        for attempt in range(50):
+            try:
+                self._tmp.cleanup()
+                return
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
 
 
 def linking_scores(docs: Sequence[Any], lexicon: Lexicon) -> dict[str, Any]:
