@@ -254,9 +254,10 @@ class LexiconTranslate:
     """
 
     def __init__(self, lexicon: Any) -> None:
-        from search.translate.translator import QueryTranslator
+        from search.translate.remembered import RememberingTranslator
 
-        self.translator = QueryTranslator(_Remembered(lexicon))  # type: ignore[arg-type]
+        # each word's translation remembered too: the same words recur lead after lead
+        self.translator = RememberingTranslator(_Remembered(lexicon))  # type: ignore[arg-type]
         self.probes: list[Any] = []  # (forms, candidates found) per name looked up
         self.translator.probes = self.probes
 

@@ -281,17 +281,8 @@ class QueryTranslator:
         if tok.script == "num" or src == target_lang:
             return 1, _kept(tok, text)
         gazetteer = _gazetteer_by_exact()
-        # most words start no phrase: then no span is joined and looked up (linking
-        # translates a collection's leads, ~100 words each, with up to 4 spans per word)
-        starts = self._phrase_starts(src)
-        phrases = (
-            starts is None
-            or " " in tok.exact
-            or " " in tok.term
-            or (src, tok.exact) in _gazetteer_starts()
-            or tok.term in starts
-        )
-        for length in sorted({*self.lexicon.phrase_lengths(src), 2, 3, 4}, reverse=True):
+        phrases = self.may_start_phrase(tok, src)
+        for length in self.phrase_lengths(src):
             span = words[i : i + length]
             if length < 2 or len(span) < length or not phrases:
                 continue
@@ -348,6 +339,25 @@ class QueryTranslator:
         if found:
             return 1, _word([tok], text, found)
         return 1, _kept(tok, text)
+
+    def may_start_phrase(self, tok: Token, src: str) -> bool:
+        """Whether a lexicon or gazetteer phrase may start at ``tok``.
+
+        Most words start none: then no span is joined and looked up (linking
+        translates a collection's leads, ~100 words each, with up to 4 spans per word).
+        """
+        starts = self._phrase_starts(src)
+        return (
+            starts is None
+            or " " in tok.exact
+            or " " in tok.term
+            or (src, tok.exact) in _gazetteer_starts()
+            or tok.term in starts
+        )
+
+    def phrase_lengths(self, src: str) -> list[int]:
+        """The span lengths tried at a word, longest first."""
+        return sorted({*self.lexicon.phrase_lengths(src), 2, 3, 4}, reverse=True)
 
     def _phrase_starts(self, src: str) -> frozenset[str] | None:
         """The first terms of ``src``'s lexicon phrases (None: the lexicon cannot list them)."""
