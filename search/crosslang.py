@@ -144,8 +144,14 @@ class TranslatorAdapter:
         ~0.03 s; the TSV when the table is stale: about a second) and the glossary and
         gazetteer takes time the first cross-language query would otherwise wait for.
         """
-        threading.Thread(target=self._get, name="fihris-lexicon", daemon=True).start()
+        threading.Thread(target=self._warm, name="fihris-lexicon", daemon=True).start()
         self._start_table()
+
+    def _warm(self) -> None:
+        """The lexicon, then the gazetteer (the first query's translation needs both)."""
+        warm = getattr(self._get(), "warm", None)
+        if warm is not None:
+            warm()
 
     def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
         """Index ``vocabulary`` for name matching now (the engine calls it off the query path)."""

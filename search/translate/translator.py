@@ -214,6 +214,11 @@ class QueryTranslator:
         self._lock = threading.Lock()  # the engine prepares matchers in background threads
         self._starts: dict[str, frozenset[str] | None] = {}
 
+    def warm(self) -> None:
+        """Load the gazetteer now (~1 s), not in the first query that translates a word."""
+        _gazetteer_by_exact()
+        _gazetteer_starts()
+
     def prepare_names(self, vocabulary: Mapping[str, int]) -> None:
         """Build the name index of ``vocabulary`` ahead of the first query that needs it."""
         self._matcher(vocabulary)
