@@ -21,7 +21,12 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
 from search.translate.lexicon import Lexicon
-from search.translate.translator import QueryTranslator, WordTranslation, _surface
+from search.translate.translator import (
+    QueryTranslator,
+    WordTranslation,
+    source_lang,
+    surface_of,
+)
 
 #: Words remembered: ~1.7 KB each with their translations (measured with tracemalloc on
 #: FLORES leads), so ~50 MB at most; past it, all are forgotten at once.
@@ -46,9 +51,8 @@ class RememberingTranslator(QueryTranslator):
         vocabulary: Mapping[str, int] | None,
         text: str | None,
     ) -> tuple[int, WordTranslation]:
-        tok = words[i]
-        src = "ar" if tok.script == "ar" else "fr"
-        if tok.script == "num" or src == target_lang:  # kept as it is: nothing to remember
+        src = source_lang(words[i], target_lang)
+        if src is None:  # kept as it is: nothing to remember
             return super()._translate_at(words, i, target_lang, vocabulary, text)
         if vocabulary is not self._vocabulary:  # another vocabulary: other names
             self._memo.clear()
@@ -61,7 +65,7 @@ class RememberingTranslator(QueryTranslator):
                 self.probes.extend(probes)
             span = words[i : i + consumed]
             self.hits += 1
-            return consumed, WordTranslation(tuple(span), _surface(span, text), translations)
+            return consumed, WordTranslation(tuple(span), surface_of(span, text), translations)
         before = len(self.probes) if self.probes is not None else 0
         consumed, result = super()._translate_at(words, i, target_lang, vocabulary, text)
         probes = tuple(self.probes[before:]) if self.probes is not None else ()

@@ -282,8 +282,8 @@ class QueryTranslator:
         text: str | None,
     ) -> tuple[int, WordTranslation]:
         tok = words[i]
-        src = "ar" if tok.script == "ar" else "fr"
-        if tok.script == "num" or src == target_lang:
+        src = source_lang(tok, target_lang)
+        if src is None:
             return 1, _kept(tok, text)
         gazetteer = _gazetteer_by_exact()
         phrases = self.may_start_phrase(tok, src)
@@ -465,7 +465,15 @@ def _scaled(tr: Translation, factor: float) -> Translation:
     return Translation(tr.term, tr.weight * factor, tr.provenance, tr.display)
 
 
-def _surface(span: Sequence[Token], text: str | None) -> str:
+def source_lang(tok: Token, target_lang: str) -> str | None:
+    """The language ``tok`` is translated from; None when it is kept as it is (a number,
+    or a word already in ``target_lang``)."""
+    src = "ar" if tok.script == "ar" else "fr"
+    return None if tok.script == "num" or src == target_lang else src
+
+
+def surface_of(span: Sequence[Token], text: str | None) -> str:
+    """The words of ``span`` as written in ``text`` (their exact forms without it)."""
     if text is None:
         return " ".join(t.exact for t in span)
     return text[span[0].start : span[-1].end]
@@ -484,9 +492,9 @@ def _word(span: Sequence[Token], text: str | None, trs: Sequence[Translation]) -
                 tr.term, known.weight + tr.weight, provenance, known.display
             )
     ranked = sorted(merged.values(), key=lambda tr: (-tr.weight, tr.term))
-    return WordTranslation(tuple(span), _surface(span, text), tuple(ranked))
+    return WordTranslation(tuple(span), surface_of(span, text), tuple(ranked))
 
 
 def _kept(tok: Token, text: str | None) -> WordTranslation:
-    kept = Translation(tok.term, 1.0, "untranslated", _surface([tok], text))
-    return WordTranslation((tok,), _surface([tok], text), (kept,))
+    kept = Translation(tok.term, 1.0, "untranslated", surface_of([tok], text))
+    return WordTranslation((tok,), surface_of([tok], text), (kept,))
