@@ -209,7 +209,8 @@ def _fihris(
     """Build (unless ``reuse``: the index under ``root`` is served as it is), serve, update.
 
     ``reuse`` measures the server only: no build figures. A ``kept`` index is
-    not updated (the update would change what the next run serves).
+    updated, then put back as built (the update's generation removed, the built one
+    live again, the added file deleted), so the next run serves what was built.
     """
     py = sys.executable
     index = root / "index"
@@ -240,12 +241,21 @@ def _fihris(
         result["server_mb_after_queries"] = _tree_rss_mb(server.pid)
     finally:
         _stop(server)
-    if reuse or kept:
+    if reuse:
         return result
     extra = max(1, size // 100)
-    scale_data.write(extra, corpus.parent / "docs-new.jsonl", start=size)
+    added = corpus.parent / "docs-new.jsonl"
+    scale_data.write(extra, added, start=size)
+    before = (index / "CURRENT").read_text()
     update = _measured([py, "-m", "web.cli", "index", "update", "--corpus", str(corpus.parent),
                         "--index", str(index), "--json"])  # fmt: skip
+    if kept:  # served again by a later run: the built generation goes back live, as built
+        after = (index / "CURRENT").read_text().strip()
+        (index / "CURRENT.restore").write_text(before)
+        os.replace(index / "CURRENT.restore", index / "CURRENT")
+        if after != before.strip():
+            shutil.rmtree(index / after, ignore_errors=True)
+        added.unlink()
     result["update_added"] = extra
     result["update_seconds"] = update["seconds"]
     result["update_peak_mb"] = update["peak_mb"]
@@ -350,7 +360,8 @@ def bench_scale(
     collections and both indexes stay under ``keep/n<size>``, and a later run
     with the same ``keep`` serves them again without building (server memory,
     readiness and latency only: what a change of the server needs measured,
-    both sides on the same indexes; no update, which would change them).
+    both sides on the same indexes; the update is measured when the index is built,
+    then undone).
     """
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fihris-scale-") as tmp:
