@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -78,7 +78,7 @@ class LinkFeatures:
         #: an identifier of the computation that wrote the loaded file (see link_state)
         self.run = ""
         self._counts: dict[bytes, Counter[str]] = {}
-        self._bags: dict[bytes, tuple[dict[str, float], Probes | None]] = {}
+        self._bags: dict[bytes, tuple[Mapping[str, float], Probes | None]] = {}
         self._own: Counter[str] = Counter()
         self._changed: NameMatcher | None = None
         self._changed_words = 0
@@ -135,15 +135,17 @@ class LinkFeatures:
         done = self._bags.get(key)
         if done is not None:  # a second document with this text
             return done[0]
-        prior = self._prior.bag(key)
-        if prior is not None:
-            reusable, answers = self._reusable(prior[1])
+        prior = self._prior.probes(key)
+        if not isinstance(prior, _Absent):
+            reusable, answers = self._reusable(prior)
             if reusable:
                 self.reused["french"] += 1
-                if answers == prior[1]:
+                if answers == prior:
                     self._carried.add(key)  # written back as it was read
-                self._bags[key] = (prior[0], answers)
-                return prior[0]
+                # read only if asked: a carried document's vector is carried too
+                lazy = _LazyBag(self._prior, key)
+                self._bags[key] = (lazy, answers)
+                return lazy
         probes: list[Any] | None = getattr(self.translate, "probes", None)
         if probes is not None:
             probes.clear()
@@ -261,6 +263,37 @@ class LinkFeatures:
         write_npz(path, arrays)
 
 
+class _Absent:
+    """No translation of this text in the previous computation."""
+
+
+ABSENT: Final = _Absent()
+
+
+class _LazyBag(Mapping[str, float]):
+    """A previous computation's translation, read from its arrays on first use."""
+
+    __slots__ = ("_bag", "_key", "_prior")
+
+    def __init__(self, prior: _Prior, key: bytes) -> None:
+        self._prior, self._key = prior, key
+        self._bag: dict[str, float] | None = None
+
+    def _read(self) -> dict[str, float]:
+        if self._bag is None:
+            self._bag = self._prior.bag(self._key)
+        return self._bag
+
+    def __getitem__(self, term: str) -> float:
+        return self._read()[term]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
 class _Prior:
     """A previous computation's arrays, read per text only when asked."""
 
@@ -307,23 +340,28 @@ class _Prior:
                      a["a_count"][lo:hi].tolist(), strict=True))
         )  # fmt: skip
 
-    def bag(self, key: bytes) -> tuple[dict[str, float], Probes | None] | None:
-        n = self._f_rows.get(key)
-        if n is None:
-            return None
+    def bag(self, key: bytes) -> dict[str, float]:
+        """A translation's weighted terms (``key`` must be one :meth:`probes` found)."""
+        n = self._f_rows[key]
         a = self.arrays
         lo, hi = int(a["f_off"][n]), int(a["f_off"][n + 1])
         terms = self.terms
-        bag = dict(zip((terms[i] for i in a["f_term"][lo:hi].tolist()),
-                       a["f_weight"][lo:hi].tolist(), strict=True))  # fmt: skip
-        probes: Probes | None = None
-        if a["f_probed"][n]:
-            parsed, names = self._parsed, self.names
-            probes = tuple(
-                parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
-                for i in a["p_key"][int(a["p_off"][n]) : int(a["p_off"][n + 1])].tolist()
-            )
-        return bag, probes
+        return dict(zip((terms[i] for i in a["f_term"][lo:hi].tolist()),
+                        a["f_weight"][lo:hi].tolist(), strict=True))  # fmt: skip
+
+    def probes(self, key: bytes) -> Probes | _Absent | None:
+        """What a translation looked up (None: it cannot say), or :data:`ABSENT`."""
+        n = self._f_rows.get(key)
+        if n is None:
+            return ABSENT
+        a = self.arrays
+        if not a["f_probed"][n]:
+            return None
+        parsed, names = self._parsed, self.names
+        return tuple(
+            parsed[i] if i in parsed else parsed.setdefault(i, _probe(names[i]))
+            for i in a["p_key"][int(a["p_off"][n]) : int(a["p_off"][n + 1])].tolist()
+        )
 
     def gather_counts(self, rows: list[int]) -> dict[str, Any]:
         a = self.arrays

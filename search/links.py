@@ -256,6 +256,8 @@ class GenerationLinks:
             tables = read_tables(self.gen_dir / TABLES_FILE, stamp)
             if tables is not None:
                 return tables
+        if _json_stamp(self.gen_dir / LINKS_FILE) != stamp:
+            return None  # another generation's (hard-linked by an update): not parsed whole
         try:
             data = json.loads((self.gen_dir / LINKS_FILE).read_text("utf-8"))
             if not isinstance(data, dict) or data.get("stamp") != stamp:
@@ -314,6 +316,21 @@ class _IndexFrequencies(Mapping[str, int]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self._reader.lexicon("body"))
+
+
+def _json_stamp(path: Path) -> Any:
+    """The stamp a links file opens with (:meth:`GenerationLinks._write` writes it
+    first), read from its first bytes; None when it cannot be read there."""
+    head = b'{"stamp": '
+    try:
+        with path.open("rb") as f:
+            start = f.read(1 << 16)
+        if not start.startswith(head):
+            return None
+        text = start.decode("utf-8", "ignore")
+        return json.JSONDecoder().raw_decode(text, len(head))[0]
+    except (OSError, ValueError):
+        return None
 
 
 def _text(stored: Mapping[str, Any]) -> str:
