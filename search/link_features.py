@@ -84,7 +84,7 @@ class LinkFeatures:
         self._changed_words = 0
         #: a look-up → itself with its answer now (None: changed); one object per look-up,
         #: shared by every bag that made it (:meth:`save` writes its text once)
-        self._answers: dict[Any, Probe | None] = {}
+        self._answers: dict[int, Probe | None] = {}
         self._carried: set[bytes] = set()  # reused translations whose look-ups stand as read
         self.reused = {"arabic": 0, "french": 0}
         self.computed = {"arabic": 0, "french": 0}
@@ -163,17 +163,22 @@ class LinkFeatures:
         changed = self._changed
         if changed is None:
             return False, None
+        if not self._changed_words:
+            return True, probes  # nothing changed: every answer stands
         fresh = []
-        for forms, answer in probes:
-            if not self._changed_words:
-                fresh.append((forms, answer))  # nothing changed: every answer stands
-                continue
-            probe = (forms, answer)
-            if probe in self._answers:
-                now = self._answers[probe]
-            else:
+        answers = self._answers
+        for probe in probes:
+            # by identity: the previous computation's look-ups are one object each
+            # (_Prior.probes), and hashing their nested tuples was a tenth of an update
+            now = answers.get(id(probe), _UNSEEN)
+            if now is _UNSEEN:
+                forms, answer = probe
                 answered = _answer(changed, forms, answer)
-                now = self._answers[probe] = None if answered is None else (forms, answered)
+                if answered is None:
+                    now = None
+                else:
+                    now = probe if answered == answer else (forms, answered)
+                answers[id(probe)] = now
             if now is None:
                 return False, None
             fresh.append(now)
@@ -261,6 +266,10 @@ class LinkFeatures:
             probe_names=_bytes("\n".join(names)),
         )
         write_npz(path, arrays)
+
+
+#: A look-up not yet answered in this computation (:meth:`LinkFeatures._reusable`).
+_UNSEEN: Final[Any] = object()
 
 
 class _Absent:
