@@ -245,10 +245,16 @@ class LinkFeatures:
         weights: list[float] = []
         p_key: list[int] = []
         probed: list[bool] = []
+        f_term, f_weight = prior.arrays["f_term"], prior.arrays["f_weight"]
         for key in keys:
             bag, probes = self._bags[key]
-            ids.extend(terms.setdefault(t, len(terms)) for t in bag)
-            weights.extend(bag.values())
+            if isinstance(bag, _LazyBag) and bag.source is prior:  # its row, term numbers kept
+                lo, hi = prior.bag_span(key)
+                ids.extend(f_term[lo:hi].tolist())
+                weights.extend(f_weight[lo:hi].tolist())
+            else:
+                ids.extend(terms.setdefault(t, len(terms)) for t in bag)
+                weights.extend(bag.values())
             offsets.append(len(ids))
             probed.append(probes is not None)
             p_key.extend(name_id(p) for p in probes or ())
@@ -287,6 +293,10 @@ class _LazyBag(Mapping[str, float]):
     def __init__(self, prior: _Prior, key: bytes) -> None:
         self._prior, self._key = prior, key
         self._bag: dict[str, float] | None = None
+
+    @property
+    def source(self) -> _Prior:
+        return self._prior
 
     def _read(self) -> dict[str, float]:
         if self._bag is None:
@@ -349,11 +359,16 @@ class _Prior:
                      a["a_count"][lo:hi].tolist(), strict=True))
         )  # fmt: skip
 
+    def bag_span(self, key: bytes) -> tuple[int, int]:
+        """Where a translation's terms and weights lie in ``f_term`` and ``f_weight``."""
+        n = self._f_rows[key]
+        off = self.arrays["f_off"]
+        return int(off[n]), int(off[n + 1])
+
     def bag(self, key: bytes) -> dict[str, float]:
         """A translation's weighted terms (``key`` must be one :meth:`probes` found)."""
-        n = self._f_rows[key]
+        lo, hi = self.bag_span(key)
         a = self.arrays
-        lo, hi = int(a["f_off"][n]), int(a["f_off"][n + 1])
         terms = self.terms
         return dict(zip((terms[i] for i in a["f_term"][lo:hi].tolist()),
                         a["f_weight"][lo:hi].tolist(), strict=True))  # fmt: skip
