@@ -22,6 +22,7 @@ native.activate(__path__)
 from index.analysis import ANALYSIS_VERSION, Token, analyze, analyze_word, tokenize
 from index.build import RunStats, build_index, update_index
 from index.caches import analysis_cache_bytes, trim_analysis_caches
+from index.columns import column_texts
 from index.dates import date_bounds, parse_date
 from index.documents import LANGS, Document, detect_lang
 from index.errors import (
@@ -62,6 +63,7 @@ __all__ = [
     "analyze",
     "analyze_word",
     "build_index",
+    "column_texts",
     "date_bounds",
     "detect_lang",
     "document_fields",

@@ -32,6 +32,7 @@ from whoosh.writing import IndexWriter
 
 from index.analysis import ANALYSIS_VERSION
 from index.codec import FihrisCodec
+from index.columns import column_texts
 from index.corpus_files import TrackedReader, load_records, save_records
 from index.documents import Document
 from index.errors import (
@@ -446,10 +447,10 @@ def _known_documents(gen_dir: Path) -> dict[str, tuple[str, str]]:
     """``id → (fingerprint, file)`` of the live documents, read from columns only."""
     ix = open_generation(gen_dir)
     with ix.reader() as reader:
-        ids = reader.column_reader("id")
-        prints = reader.column_reader("fingerprint")
-        files = reader.column_reader("file")
-        return {_text(ids[n]): (_text(prints[n]), _text(files[n])) for n in reader.all_doc_ids()}
+        ids = column_texts(reader, "id")
+        prints = column_texts(reader, "fingerprint")
+        files = column_texts(reader, "file")
+        return {ids[n]: (prints[n], files[n]) for n in reader.all_doc_ids()}
 
 
 def _text(value: object) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from index import column_texts
+
 
 @dataclass(frozen=True, slots=True)
 class Changes:
@@ -25,9 +27,8 @@ class Changes:
 
 def documents(reader: Any) -> dict[tuple[str, str], int]:
     """``(id, fingerprint) → document number`` of a reader's live documents."""
-    ids = reader.column_reader("id")
-    prints = reader.column_reader("fingerprint")
-    return {(_text(ids[n]), _text(prints[n])): n for n in reader.all_doc_ids()}
+    ids, prints = column_texts(reader, "id"), column_texts(reader, "fingerprint")
+    return {(ids[n], prints[n]): n for n in reader.all_doc_ids()}
 
 
 def changes(base: Any, reader: Any) -> Changes:
@@ -37,7 +38,3 @@ def changes(base: Any, reader: Any) -> Changes:
         added=tuple(sorted(n for key, n in new.items() if key not in old)),
         removed=tuple(sorted(n for key, n in old.items() if key not in new)),
     )
-
-
-def _text(value: object) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)

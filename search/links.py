@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from index import Manifest
+from index import Manifest, column_texts
 from search.link_features import FEATURES_FILE, LinkFeatures
 from search.link_state import STATE_FILE, Carried, LinkState
 from search.linking import (
@@ -216,14 +216,16 @@ class GenerationLinks:
     def _documents(reader: Any, carried: Mapping[str, Carried]) -> list[LinkDoc]:
         """Every document: carried (same id and fingerprint as in ``carried``: text not
         read) or read from its stored fields."""
+        ids: list[str] | None
+        prints: list[str] | None
         try:
-            ids, prints = reader.column_reader("id"), reader.column_reader("fingerprint")
+            ids, prints = column_texts(reader, "id"), column_texts(reader, "fingerprint")
         except Exception:  # an index without these columns: every document read
             ids = prints = None
         docs = []
         for n in reader.all_doc_ids():
-            fingerprint = _column_text(prints[n]) if prints is not None else None
-            doc_id = _column_text(ids[n]) if ids is not None else None
+            fingerprint = prints[n] if prints is not None else None
+            doc_id = ids[n] if ids is not None else None
             row = carried.get(doc_id) if doc_id is not None else None
             if doc_id is not None and row is not None and row.fingerprint == fingerprint:
                 docs.append(
@@ -338,10 +340,6 @@ def _text(stored: Mapping[str, Any]) -> str:
     it) and body."""
     title, body = stored.get("title") or "", stored.get("body") or ""
     return body if body.startswith(title.rstrip("…")) else f"{title}\n{body}"
-
-
-def _column_text(value: object) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _features_stamp(lexicon_version: str, threshold: float | None = None) -> dict[str, Any]:
