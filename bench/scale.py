@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -71,6 +72,34 @@ def _tree_rss_mb(pid: int) -> float:
         except OSError:
             continue
     return round(total / 1024, 1)
+
+
+class _PeakMemory:
+    """The highest tree memory of ``pid`` while the block runs, sampled every SAMPLE_S.
+
+    Why beside the memory after the queries: a server that allocates per request
+    (the naive one reads a searcher and highlights for each) gives it back between
+    requests, so its memory at rest says little of what the machine must hold.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.mb = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.mb = max(self.mb, _tree_rss_mb(self.pid))
+            self._stop.wait(SAMPLE_S)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.mb = max(self.mb, _tree_rss_mb(self.pid))
 
 
 def _measured(argv: list[str]) -> dict[str, Any]:
@@ -237,8 +266,10 @@ def _fihris(
         result["ready_links_s"] = ready["links"]
         result["ready_vocabularies_s"] = ready["vocabularies"]
         result["server_mb_after_start"] = _tree_rss_mb(server.pid)
-        result["latency"] = _load(port, "/api/search", mix, ["true", "false"])
+        with _PeakMemory(server.pid) as peak:
+            result["latency"] = _load(port, "/api/search", mix, ["true", "false"])
         result["server_mb_after_queries"] = _tree_rss_mb(server.pid)
+        result["server_mb_peak_queries"] = peak.mb
     finally:
         _stop(server)
     if reuse:
@@ -309,8 +340,10 @@ def _naive(
     try:
         result["ready_lexical_s"] = round(lexical, 2)
         result["server_mb_after_start"] = _tree_rss_mb(server.pid)
-        result["latency"] = _load(port, "/search", mix, [None, None])
+        with _PeakMemory(server.pid) as peak:
+            result["latency"] = _load(port, "/search", mix, [None, None])
         result["server_mb_after_queries"] = _tree_rss_mb(server.pid)
+        result["server_mb_peak_queries"] = peak.mb
     finally:
         _stop(server)
     return result
@@ -383,7 +416,12 @@ def bench_scale(
             naive = rows[str(size)]["naive_whoosh"]
             ratios: dict[str, float] = {
                 key: round(fihris[key] / naive[key], 2)
-                for key in ("build_docs_per_s", "server_mb_after_start", "server_mb_after_queries")
+                for key in (
+                    "build_docs_per_s",
+                    "server_mb_after_start",
+                    "server_mb_after_queries",
+                    "server_mb_peak_queries",
+                )
                 if fihris.get(key) and naive.get(key)
             }
             rows[str(size)]["ratios"] = ratios
