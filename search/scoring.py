@@ -36,6 +36,7 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from search.cache import ByteCache, array_bytes, bytes_list_bytes
+from search.postings_read import read_term
 from search.strings import ByteStrings
 
 #: A cached doc frequency (a Python int) and a Postings object's own header.
@@ -271,7 +272,16 @@ def _read_segment(
     weights: list[Any],
     encoded: list[bytes] | None,
 ) -> None:
-    """Append one segment's postings (an array per block), whole blocks when the codec allows."""
+    """Append one segment's postings: one read of the term's extent
+    (:mod:`search.postings_read`), else a block at a time through Whoosh's matcher."""
+    found = read_term(reader, field, btext, encoded is not None)
+    if found is not None:
+        got_ids, got_weights, got_values = found
+        docnums.append(got_ids + offset if offset else got_ids)
+        weights.append(got_weights)
+        if encoded is not None and got_values is not None:
+            encoded.extend(got_values)
+        return
     terms = getattr(reader, "_terms", None)
     if terms is None:  # not a segment reader: its postings() filters deletions itself
         matcher, deleted = reader.postings(field, btext), None
