@@ -72,7 +72,7 @@ def test_the_index_has_what_the_oracle_must_cover(segments: list[Any]) -> None:
     assert len(segments) >= 2
     assert any(sub.has_deletions() for sub in segments)
     first = segments[0]
-    info = first._terms.term_info("body", "commun".encode())
+    info = first._terms.term_info("body", b"commun")
     assert not info.is_inlined() and first.doc_frequency("body", "commun") > 3 * 128
 
 
