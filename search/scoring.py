@@ -39,6 +39,8 @@ from search.cache import ByteCache, array_bytes, bytes_list_bytes
 from search.postings_read import read_term
 from search.strings import ByteStrings
 
+#: Fields whose postings are always read with their positions (search.proximity reads them).
+WITH_POSITIONS: Final = frozenset({"body_exact"})
 #: A cached doc frequency (a Python int) and a Postings object's own header.
 _INT_BYTES: Final = 32
 _OBJECT_BYTES: Final = 72
@@ -174,7 +176,9 @@ class Statistics:
         found: Postings | None = self.cache.get(key)
         if found is not None and (found.values is not None or not values):
             return found
-        found = self._read(searcher, field, text, values)
+        # exact forms: their positions come with every block read anyway, and the
+        # proximity bonus asks for them right after the words were scored
+        found = self._read(searcher, field, text, values or field in WITH_POSITIONS)
         self.cache.put(key, found, postings_bytes(found))
         return found
 
