@@ -236,10 +236,10 @@ def _finish(store: IndexStore, stats: RunStats, problems: Iterable[Problem], t0:
 def _count_docs(path: Path, check: bool = True) -> tuple[int, dict[str, int]]:
     ix = open_generation(path, check)
     with ix.reader() as reader:
-        langs = reader.column_reader("lang")
+        langs = column_texts(reader, "lang")
         by_lang: dict[str, int] = {}
         for docnum in reader.all_doc_ids():
-            lang = _text(langs[docnum])
+            lang = langs[docnum]
             by_lang[lang] = by_lang.get(lang, 0) + 1
         return reader.doc_count(), by_lang
 
@@ -451,10 +451,6 @@ def _known_documents(gen_dir: Path) -> dict[str, tuple[str, str]]:
         prints = column_texts(reader, "fingerprint")
         files = column_texts(reader, "file")
         return {ids[n]: (prints[n], files[n]) for n in reader.all_doc_ids()}
-
-
-def _text(value: object) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _apply(

@@ -282,7 +282,7 @@ class _Absent:
     """No translation of this text in the previous computation."""
 
 
-ABSENT: Final = _Absent()
+_ABSENT: Final = _Absent()
 
 
 class _LazyBag(Mapping[str, float]):
@@ -374,10 +374,10 @@ class _Prior:
                         a["f_weight"][lo:hi].tolist(), strict=True))  # fmt: skip
 
     def probes(self, key: bytes) -> Probes | _Absent | None:
-        """What a translation looked up (None: it cannot say), or :data:`ABSENT`."""
+        """What a translation looked up (None: it cannot say), or :data:`_ABSENT`."""
         n = self._f_rows.get(key)
         if n is None:
-            return ABSENT
+            return _ABSENT
         a = self.arrays
         if not a["f_probed"][n]:
             return None
